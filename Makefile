@@ -1,0 +1,165 @@
+# owls-q4d — S3 -> SQS worker daemon running the Q4 four-quadrant split.
+#
+#   make deps      install the Debian packages the build and the tests need
+#   make           build bin/owls-q4d and bin/owls-q4 (into $(BUILD)/)
+#   make check     everything CI runs: lint, unit tests (plain, ASan+UBSan,
+#                  TSan), fuzz smoke runs, integration tests against moto
+#   make bench     benchmarks (see tests/bench/)
+#   make install   PREFIX=/usr/local DESTDIR=
+#
+# One library (libowls.a) holds every module; the two binaries and the tests
+# link it. Sources are listed one per line, grouped by layer (see STYLE).
+
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+DESTDIR   ?=
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+BUILD     ?= build
+V         ?= 0
+
+PKGS      = libcurl libcrypto libssl libxml-2.0 jansson gsl libsystemd inih
+VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wcast-qual -Wformat=2 -Werror
+CFLAGS    ?= -O2 -g
+OWLS_CPPFLAGS = -Iinclude -D_GNU_SOURCE -DOWLS_VERSION='"$(VERSION)"'
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = -std=gnu17 $(WARN) $(OWLS_CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
+LDLIBS    = $(PKG_LIBS) -lcsv -lm -lpthread
+TEST_LIBS = -lcmocka
+
+ifeq ($(V),0)
+Q = @
+say = @printf '  %-6s %s\n' $(1) $(2);
+else
+Q =
+say =
+endif
+
+# --- common: errors, logging, memory, hashing, files ------------------------
+SRCS += src/common/err.c
+SRCS += src/common/log.c
+SRCS += src/common/util.c
+SRCS += src/common/buf.c
+SRCS += src/common/hash.c
+SRCS += src/common/fsio.c
+SRCS += src/common/timefmt.c
+
+# --- q4: readers, typing, the split, artifact writers (no AWS, no threads) --
+#SRCS += src/q4/numparse.c
+#SRCS += src/q4/table.c
+#SRCS += src/q4/csv.c
+#SRCS += src/q4/input.c
+#SRCS += src/q4/split.c
+#SRCS += src/q4/artifacts.c
+
+# --- aws: SigV4, credentials, HTTP, retries, S3, SQS (no Q4) ----------------
+
+# --- daemon: configuration, poller, pool, job lifecycle, systemd ------------
+
+# --- binaries -----------------------------------------------------------------
+CLI_SRCS  = src/cli/main.c
+CLI_SRCS += src/cli/cmd_split.c
+DAEMON_SRCS = src/daemon/main.c
+
+OBJS        = $(SRCS:%.c=$(BUILD)/%.o)
+CLI_OBJS    = $(CLI_SRCS:%.c=$(BUILD)/%.o)
+DAEMON_OBJS = $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
+LIB         = $(BUILD)/libowls.a
+
+UNIT_SRCS   = $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS   = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRCS   = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+BINS = $(BUILD)/owls-q4
+
+.PHONY: all lib check unit asan tsan lint fuzz fuzz-build fuzz-bins integration valgrind \
+        bench deps install uninstall clean
+all: $(BINS)
+lib: $(LIB)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB): $(OBJS)
+	$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/owls-q4: $(CLI_OBJS) $(LIB)
+	$(call say,LD,$@)$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LDLIBS)
+
+$(BUILD)/owls-q4d: $(DAEMON_OBJS) $(LIB)
+	$(call say,LD,$@)$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIB) $(LDLIBS)
+
+# Unit tests see module internals: OWLS_TESTABLE makes them non-static.
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(call say,TEST,$@)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDLIBS) $(TEST_LIBS)
+
+unit: $(UNIT_BINS) $(BINS)
+	$(Q)OWLS_BUILD=$(BUILD) tests/run-unit.sh $(UNIT_BINS)
+
+# --- sanitizers: separate build trees, same sources ---------------------------
+SAN_FLAGS = -O1 -g -fno-omit-frame-pointer
+asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan \
+	  CFLAGS="$(SAN_FLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all" unit
+tsan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-tsan \
+	  CFLAGS="$(SAN_FLAGS) -fsanitize=thread" OWLS_UNIT_FILTER=thread unit
+
+# --- lint: format and banned calls ------------------------------------------
+FMT_FILES = $(shell git ls-files -co --exclude-standard -- '*.c' '*.h' 2>/dev/null)
+lint:
+	$(Q)clang-format --dry-run --Werror $(FMT_FILES)
+	$(Q)tests/banned.sh $(FMT_FILES)
+
+# --- fuzzing (clang + libFuzzer, ASan+UBSan): its own build tree ------------
+FUZZ_SECONDS ?= 15
+FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+fuzz-build:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
+	  CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined" fuzz-bins
+fuzz-bins: $(FUZZ_BINS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(call say,FUZZ,$@)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB) $(LDLIBS)
+fuzz: fuzz-build
+	$(Q)tests/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/fuzz/%)
+
+# --- integration: real binaries, real moto, numpy/LAPACK reference ----------
+integration: $(BINS)
+	$(Q)OWLS_BUILD=$(BUILD) tests/integration/run.sh
+
+valgrind: $(BINS)
+	$(Q)OWLS_BUILD=$(BUILD) tests/valgrind.sh
+
+check: lint all unit asan tsan fuzz integration valgrind
+
+bench: $(BINS)
+	$(Q)OWLS_BUILD=$(BUILD) tests/bench/run.sh
+
+# --- deps: idempotent; apt-get update only when something is missing --------
+DEB_PKGS = build-essential pkg-config clang clang-format libclang-rt-14-dev valgrind \
+           libcurl4-openssl-dev libssl-dev libxml2-dev libjansson-dev libgsl-dev \
+           libcsv-dev libsystemd-dev libinih-dev libcmocka-dev \
+           libsnappy-dev zlib1g-dev libzstd-dev \
+           python3-numpy python3-sklearn python3-pandas \
+           curl ca-certificates hyperfine nodejs npm
+deps:
+	$(Q)tests/deps.sh $(DEB_PKGS)
+
+# --- install -------------------------------------------------------------------
+install: $(BINS)
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BUILD)/owls-q4 $(BUILD)/owls-q4d $(DESTDIR)$(BINDIR)/
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/owls-q4 $(DESTDIR)$(BINDIR)/owls-q4d
+
+clean:
+	rm -rf build build-asan build-tsan build-fuzz
+
+-include $(OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(DAEMON_OBJS:.o=.d)
