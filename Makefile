@@ -66,9 +66,11 @@ CLI_SRCS += src/cli/cmd_split.c
 DAEMON_SRCS = src/daemon/main.c
 
 OBJS        = $(SRCS:%.c=$(BUILD)/%.o)
+TOBJS       = $(SRCS:%.c=$(BUILD)/t/%.o)
 CLI_OBJS    = $(CLI_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS = $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 LIB         = $(BUILD)/libowls.a
+TLIB        = $(BUILD)/libowls-test.a
 
 UNIT_SRCS   = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS   = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -88,16 +90,24 @@ $(BUILD)/%.o: %.c
 $(LIB): $(OBJS)
 	$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $^
 
+# The unit tests link a second build of the library in which OWLS_TESTABLE
+# internals are visible (see include/owls/util.h).
+$(BUILD)/t/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -DOWLS_UNIT_TEST -c $< -o $@
+
+$(TLIB): $(TOBJS)
+	$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $^
+
 $(BUILD)/owls-q4: $(CLI_OBJS) $(LIB)
 	$(call say,LD,$@)$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LDLIBS)
 
 $(BUILD)/owls-q4d: $(DAEMON_OBJS) $(LIB)
 	$(call say,LD,$@)$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIB) $(LDLIBS)
 
-# Unit tests see module internals: OWLS_TESTABLE makes them non-static.
-$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+$(BUILD)/tests/%: tests/unit/%.c $(TLIB)
 	@mkdir -p $(dir $@)
-	$(call say,TEST,$@)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDLIBS) $(TEST_LIBS)
+	$(call say,TEST,$@)$(CC) $(ALL_CFLAGS) -DOWLS_UNIT_TEST -Itests/unit -o $@ $< $(TLIB) $(LDLIBS) $(TEST_LIBS)
 
 unit: $(UNIT_BINS) $(BINS)
 	$(Q)OWLS_BUILD=$(BUILD) tests/run-unit.sh $(UNIT_BINS)
@@ -162,4 +172,4 @@ uninstall:
 clean:
 	rm -rf build build-asan build-tsan build-fuzz
 
--include $(OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(DAEMON_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(TOBJS:.o=.d) $(CLI_OBJS:.o=.d) $(DAEMON_OBJS:.o=.d)
