@@ -1,0 +1,225 @@
+/*
+ * DESIGN: numbers are the hot path of CSV reading (8 million of them in the
+ * benchmark), and strtod() costs ~100 ns each. Nearly all real fields are
+ * short decimals ("-1.234567"): their significand fits in 53 bits and their
+ * power of ten is exact in a double, so one IEEE multiplication or division
+ * gives the correctly rounded result (Clinger 1990) — exactly what strtod()
+ * returns. Anything else (long significands, big exponents, subnormals) goes
+ * to strtod(), the authority. The grammar is checked twice, independently:
+ * by the fast scanner and by grammar_ok() for the reference path, and the
+ * fuzzer compares both paths bit for bit.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "owls/numparse.h"
+#include "owls/util.h"
+
+static const double s_pow10[] = {
+    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+#define MAX_EXACT_MANT (UINT64_C(1) << 53)
+#define EXP_CLAMP      100000 /* beyond any double; keeps the exponent from overflowing */
+
+static inline int is_digit(char c)
+{
+    return (unsigned char)(c - '0') < 10;
+}
+
+/* strtod() on s[0..n) (already known to be in the grammar, spaces trimmed). */
+static bool slow_parse(const char *s, size_t n, double *out)
+{
+    char small[64];
+    char *tmp = n < sizeof(small) ? small : owls_xmalloc(n + 1);
+    char *end = NULL;
+    double v;
+    bool ok;
+
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    errno = 0;
+    v = strtod(tmp, &end);
+    /* ERANGE with a finite result is underflow: still a number. */
+    ok = end == tmp + n && isfinite(v);
+    if (tmp != small)
+        free(tmp);
+    if (ok)
+        *out = v;
+    return ok;
+}
+
+bool owls_num_parse(const char *s, size_t n, double *out)
+{
+    const char *p = s, *end = s + n;
+    const char *num;
+    uint64_t mant = 0;
+    int sig = 0;       /* significant digits taken into mant */
+    bool lost = false; /* significant digits beyond 19 */
+    int exp10 = 0;
+    bool digits = false, neg = false;
+
+    while (p < end && *p == ' ')
+        p++;
+    while (end > p && end[-1] == ' ')
+        end--;
+    num = p;
+    if (p < end && (*p == '+' || *p == '-'))
+        neg = *p++ == '-';
+    for (; p < end && is_digit(*p); p++) {
+        digits = true;
+        if (sig < 19) {
+            mant = mant * 10 + (uint64_t)(*p - '0');
+            sig += mant != 0;
+        } else {
+            exp10++;
+            lost |= *p != '0';
+        }
+    }
+    if (p < end && *p == '.') {
+        for (p++; p < end && is_digit(*p); p++) {
+            digits = true;
+            if (sig < 19) {
+                mant = mant * 10 + (uint64_t)(*p - '0');
+                sig += mant != 0;
+                exp10--;
+            } else {
+                lost |= *p != '0';
+            }
+        }
+    }
+    if (!digits)
+        return false;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        bool eneg = false;
+        int e = 0;
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            eneg = *p++ == '-';
+        if (p == end || !is_digit(*p))
+            return false;
+        for (; p < end && is_digit(*p); p++)
+            if (e < EXP_CLAMP)
+                e = e * 10 + (*p - '0');
+        exp10 += eneg ? -e : e;
+    }
+    if (p != end)
+        return false;
+    if (!lost && mant <= MAX_EXACT_MANT && exp10 >= -22 && exp10 <= 22) {
+        double v = (double)mant;
+        v = exp10 < 0 ? v / s_pow10[-exp10] : v * s_pow10[exp10];
+        *out = neg ? -v : v;
+        return true;
+    }
+    if (mant == 0 && !lost) {
+        *out = neg ? -0.0 : 0.0;
+        return true;
+    }
+    return slow_parse(num, (size_t)(end - num), out);
+}
+
+/* The grammar alone, written as plainly as possible (the reference). */
+static bool grammar_ok(const char *s, size_t n, size_t *b, size_t *e)
+{
+    size_t i = 0, j = n, k;
+    size_t int_digits = 0, frac_digits = 0;
+
+    while (i < j && s[i] == ' ')
+        i++;
+    while (j > i && s[j - 1] == ' ')
+        j--;
+    *b = i;
+    *e = j;
+    k = i;
+    if (k < j && (s[k] == '+' || s[k] == '-'))
+        k++;
+    while (k < j && s[k] >= '0' && s[k] <= '9')
+        k++, int_digits++;
+    if (k < j && s[k] == '.') {
+        k++;
+        while (k < j && s[k] >= '0' && s[k] <= '9')
+            k++, frac_digits++;
+    }
+    if (int_digits + frac_digits == 0)
+        return false;
+    if (k < j && (s[k] == 'e' || s[k] == 'E')) {
+        size_t exp_digits = 0;
+        k++;
+        if (k < j && (s[k] == '+' || s[k] == '-'))
+            k++;
+        while (k < j && s[k] >= '0' && s[k] <= '9')
+            k++, exp_digits++;
+        if (exp_digits == 0)
+            return false;
+    }
+    return k == j;
+}
+
+bool owls_num_parse_ref(const char *s, size_t n, double *out)
+{
+    size_t b, e;
+    if (!grammar_ok(s, n, &b, &e))
+        return false;
+    return slow_parse(s + b, e - b, out);
+}
+
+size_t owls_num_format(double v, char out[32])
+{
+    int len;
+
+    if (v == 0) {
+        len = snprintf(out, 32, "%s", signbit(v) ? "-0" : "0");
+        return (size_t)len;
+    }
+    /* Fast: the fewest decimals k such that m / 10^k (m = v·10^k rounded,
+     * |m| < 2^53) is exactly v; strtod() computes that same correctly
+     * rounded quotient when it reads the text back. */
+    for (int k = 0; k <= 17; k++) {
+        double scaled = v * s_pow10[k];
+        double m;
+        if (!(fabs(scaled) < (double)MAX_EXACT_MANT))
+            break;
+        m = nearbyint(scaled);
+        if (m / s_pow10[k] != v)
+            continue;
+        char digits[24];
+        long long im = (long long)m;
+        unsigned long long um =
+            im < 0 ? (unsigned long long)0 - (unsigned long long)im : (unsigned long long)im;
+        int nd = snprintf(digits, sizeof(digits), "%llu", um);
+        char *o = out;
+        if (im < 0)
+            *o++ = '-';
+        if (k == 0) {
+            memcpy(o, digits, (size_t)nd);
+            o += nd;
+        } else if (nd > k) {
+            memcpy(o, digits, (size_t)(nd - k));
+            o += nd - k;
+            *o++ = '.';
+            memcpy(o, digits + nd - k, (size_t)k);
+            o += k;
+        } else {
+            *o++ = '0';
+            *o++ = '.';
+            memset(o, '0', (size_t)(k - nd));
+            o += k - nd;
+            memcpy(o, digits, (size_t)nd);
+            o += nd;
+        }
+        *o = '\0';
+        return (size_t)(o - out);
+    }
+    /* General: the shortest of %.15g, %.16g, %.17g that reads back exactly. */
+    for (int prec = 15; prec <= 17; prec++) {
+        len = snprintf(out, 32, "%.*g", prec, v);
+        if (strtod(out, NULL) == v)
+            break;
+    }
+    return (size_t)len;
+}
