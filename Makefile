@@ -57,6 +57,7 @@ SRCS += src/q4/table.c
 #SRCS += src/q4/artifacts.c
 
 # --- aws: SigV4, credentials, HTTP, retries, S3, SQS (no Q4) ----------------
+SRCS += src/aws/sigv4.c
 
 # --- daemon: configuration, poller, pool, job lifecycle, systemd ------------
 

@@ -62,9 +62,30 @@ struct owls_sigv4_opts {
     bool force_uri_rules;
     bool double_encode;  /* with force_uri_rules */
     bool normalize_path; /* with force_uri_rules */
+    /* Sign without the session token, to be added after signing (a few
+     * services, e.g. IoT, want that). Normally false: the token is signed
+     * (header x-amz-security-token, or X-Amz-Security-Token in the query). */
+    bool omit_session_token;
 };
 
-/* What to add to the request. Caller frees with owls_sigv4_result_cleanup(). */
+/*
+ * What to add to the request. Caller frees with owls_sigv4_result_cleanup().
+ *
+ * Header mode: send "X-Amz-Date: <amz_date>", "Authorization: <authorization>"
+ * and, when creds->session_token != NULL, "X-Amz-Security-Token: <token>"
+ * (signed unless omit_session_token). The signer adds x-amz-date and
+ * x-amz-security-token to the signed headers itself and ignores those names,
+ * and authorization, in opts->headers. Sign x-amz-content-sha256 yourself by
+ * listing it in opts->headers: S3 requires it, so for service "s3" in header
+ * mode the signer refuses a request without it.
+ *
+ * Query mode: send the path with "?" and <query>: the caller's query as given,
+ * then X-Amz-Algorithm, -Credential, -Date, -SignedHeaders, -Expires,
+ * [-Security-Token,] -Signature. authorization is NULL.
+ *
+ * canonical_request (header mode) and query (query mode) hold the session
+ * token when there is one: log neither; the cleanup cleanses them.
+ */
 struct owls_sigv4_result {
     char amz_date[17];       /* "20150830T123600Z": send as X-Amz-Date (header mode) */
     char *authorization;     /* header mode: the Authorization header value */
@@ -75,7 +96,10 @@ struct owls_sigv4_result {
 };
 
 /* Sign; OWLS_EINVAL-like failures (missing host header, bad input) return
- * OWLS_EINTERNAL with em filled. Never logs; the result holds no secret. */
+ * OWLS_EINTERNAL with em filled; an OpenSSL failure OWLS_ECRYPTO. creds, opts
+ * and the strings they point to are borrowed. Never logs; the result holds
+ * neither the secret key nor the signing key. On error *out is left empty
+ * (safe to clean up). Thread-safe. */
 enum owls_err owls_sigv4_sign(const struct owls_creds *creds, const struct owls_sigv4_opts *opts,
                               struct owls_sigv4_result *out, struct owls_errmsg *em);
 void owls_sigv4_result_cleanup(struct owls_sigv4_result *r);
