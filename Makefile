@@ -58,6 +58,10 @@ SRCS += src/q4/table.c
 
 # --- aws: SigV4, credentials, HTTP, retries, S3, SQS (no Q4) ----------------
 SRCS += src/aws/sigv4.c
+SRCS += src/aws/endpoint.c
+SRCS += src/aws/awserr.c
+SRCS += src/aws/http.c
+SRCS += src/aws/retry.c
 
 # --- daemon: configuration, poller, pool, job lifecycle, systemd ------------
 
