@@ -68,6 +68,9 @@ static void trim_copy(char *dst, size_t cap, const char *s)
     while (n > 0 && isspace((unsigned char)s[n - 1]))
         n--;
     copy_clean(dst, cap, s, n);
+    n = strlen(dst); /* control characters became spaces: trim those too */
+    while (n > 0 && dst[n - 1] == ' ')
+        dst[--n] = '\0';
 }
 
 static bool name_is(const xmlNode *n, const char *name)

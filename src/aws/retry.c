@@ -270,8 +270,8 @@ enum owls_err owls_retry_send(struct owls_retry *r, struct owls_http *h,
             skew_done = true;
             counted--; /* a free retry, at once */
             owls_retry_set_clock_offset(r, diff);
-            log_notice("%s: %s: local clock is %lld s off AWS's; corrected, retrying", call->what,
-                       e.code, -diff);
+            log_notice("%s: %s: AWS's clock is %+lld s from ours; corrected, retrying", call->what,
+                       e.code, diff);
             continue;
         }
         if (cls == OWLS_AWSERR_EXPIRED_TOKEN && !token_done && call->invalidate != NULL) {
