@@ -163,16 +163,56 @@ DEB_PKGS = build-essential pkg-config clang clang-format libclang-rt-14-dev valg
            libcsv-dev libsystemd-dev libinih-dev libcmocka-dev \
            libsnappy-dev zlib1g-dev libzstd-dev \
            python3-numpy python3-sklearn python3-pandas \
-           curl ca-certificates hyperfine nodejs npm
+           curl ca-certificates hyperfine nodejs npm mandoc strace
 deps:
 	$(Q)tests/deps.sh $(DEB_PKGS)
 
 # --- install -------------------------------------------------------------------
+# `make install [PREFIX=/usr] [DESTDIR=/tmp/root]`: the programs in $(BINS), the
+# systemd unit (its @BINDIR@ substituted), the sysusers.d snippet, the man pages
+# and, only when none exists yet, $(SYSCONFDIR)/owls-q4.conf. PREFIX=/usr puts
+# the unit in /lib/systemd/system (Debian); other prefixes keep it under PREFIX.
+# The config stays in /etc (the path the unit and the programs use); install
+# never replaces it and uninstall never removes it (nor the system user).
+# Without DESTDIR on a running systemd, install also creates the user and
+# reloads systemd; uninstall stops and disables the service first.
+MANDIR      ?= $(PREFIX)/share/man
+SYSCONFDIR  ?= /etc
+LIBDIR      ?= $(if $(filter /usr,$(PREFIX)),/lib,$(PREFIX)/lib)
+UNITDIR     ?= $(LIBDIR)/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+INSTALL     ?= install
+MAN_PAGES    = man/owls-q4d.8 man/owls-q4.1 man/owls-q4.conf.5
+PROGRAMS     = $(sort owls-q4 owls-q4d $(notdir $(BINS)))
+LIVE_SYSTEMD = [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]
 install: $(BINS)
-	install -d $(DESTDIR)$(BINDIR)
-	install -m 0755 $(BUILD)/owls-q4 $(BUILD)/owls-q4d $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	  $(DESTDIR)$(SYSCONFDIR)
+	$(INSTALL) -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
+	@mkdir -p $(BUILD)
+	sed 's|@BINDIR@|$(BINDIR)|g' systemd/owls-q4d.service > $(BUILD)/owls-q4d.service
+	$(INSTALL) -m 0644 $(BUILD)/owls-q4d.service $(DESTDIR)$(UNITDIR)/owls-q4d.service
+	$(INSTALL) -m 0644 systemd/owls-q4d.sysusers $(DESTDIR)$(SYSUSERSDIR)/owls-q4d.conf
+	for m in $(MAN_PAGES); do $(INSTALL) -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/ || exit 1; done
+	@conf='$(DESTDIR)$(SYSCONFDIR)/owls-q4.conf'; \
+	if [ ! -f etc/owls-q4.conf ]; then echo "install: no etc/owls-q4.conf in the tree; no config installed" >&2; \
+	elif [ -e "$$conf" ] || [ -L "$$conf" ]; then echo "install: keeping the existing $$conf"; \
+	else echo "$(INSTALL) -m 0644 etc/owls-q4.conf $$conf"; $(INSTALL) -m 0644 etc/owls-q4.conf "$$conf"; fi
+	@if $(LIVE_SYSTEMD); then set -x; \
+	  systemd-sysusers $(SYSUSERSDIR)/owls-q4d.conf && systemctl daemon-reload; fi
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/owls-q4 $(DESTDIR)$(BINDIR)/owls-q4d
+	@if $(LIVE_SYSTEMD); then set -x; systemctl disable --now owls-q4d.service || true; fi
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(PROGRAMS)) \
+	  $(DESTDIR)$(UNITDIR)/owls-q4d.service $(DESTDIR)$(SYSUSERSDIR)/owls-q4d.conf \
+	  $(foreach m,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
+	@echo "uninstall: $(DESTDIR)$(SYSCONFDIR)/owls-q4.conf and the owls-q4d user are left in place"
+	@if $(LIVE_SYSTEMD); then set -x; systemctl daemon-reload; fi
+
+# --- ops: unit, install tree, man pages, terraform, deploy script, compose ----
+.PHONY: ops-test
+ops-test: $(BINS)
+	$(Q)OWLS_BUILD=$(BUILD) tests/ops/run.sh
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz
