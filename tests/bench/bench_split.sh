@@ -50,7 +50,7 @@ rm -rf "$T/out"
 n=$(find "$T/out" -mindepth 1 | wc -l)
 [[ $n == 5 ]] || die "owls-q4 split wrote $n files, expected 5"
 
-# median_seconds NAME RUNS PREPARE CMD... -> median wall time in seconds.
+# median_seconds NAME RUNS PREPARE CMD... -> "MEDIAN MIN" wall times in seconds.
 median_seconds() {
   local name=$1 runs=$2 prep=$3
   shift 3
@@ -60,7 +60,7 @@ median_seconds() {
     hyperfine --style none --runs "$runs" --prepare "$prep" \
       --export-json "$T/$name.json" "${q[*]}" >/dev/null 2>"$T/$name.hf" ||
       die "hyperfine $name failed: $(tail -c 500 "$T/$name.hf")"
-    "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' \
+    "$PY" -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print(r["median"], r["min"])' \
       "$T/$name.json"
   else
     "$PY" - "$runs" "$prep" "$@" <<'EOF'
@@ -72,7 +72,7 @@ for _ in range(runs):
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     ts.append(time.perf_counter() - t0)
-print(statistics.median(ts))
+print(statistics.median(ts), min(ts))
 EOF
   fi
 }
@@ -89,34 +89,39 @@ EOF
 }
 
 echo "bench_split: timing owls-q4 split ($RUNS runs) and pandas+scikit-learn ($BASE_RUNS runs)..."
-t_split=$(median_seconds split "$RUNS" "rm -rf $(printf '%q' "$T/out")" "${SPLIT[@]}") || exit 1
+read -r t_split min_split < <(median_seconds split "$RUNS" "rm -rf $(printf '%q' "$T/out")" "${SPLIT[@]}")
+[[ -n ${min_split:-} ]] || exit 1
 rm -rf "$T/out"
 rss_split=$(peak_rss_kb "${SPLIT[@]}") || die "owls-q4 split failed under the RSS probe"
-t_base=$(median_seconds base "$BASE_RUNS" "rm -rf $(printf '%q' "$T/base")" "${BASE[@]}") || exit 1
+read -r t_base min_base < <(median_seconds base "$BASE_RUNS" "rm -rf $(printf '%q' "$T/base")" "${BASE[@]}")
+[[ -n ${min_base:-} ]] || exit 1
 rm -rf "$T/base"
 rss_base=$(peak_rss_kb "${BASE[@]}") || die "baseline failed under the RSS probe"
 
 "$PY" - "$IN" "$ROWS" "$t_split" "$rss_split" "$t_base" "$rss_base" "$RUNS" "$BASE_RUNS" \
-  "$(command -v hyperfine >/dev/null && echo hyperfine || echo python timer)" <<'EOF'
+  "$(command -v hyperfine >/dev/null && echo hyperfine || echo python timer)" "$min_split" \
+  "$min_base" "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)" <<'EOF'
 import os, sys
 inp, rows = sys.argv[1], int(sys.argv[2])
 t_split, rss_split, t_base, rss_base = float(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
 runs, base_runs, timer = sys.argv[7], sys.argv[8], sys.argv[9]
+min_split, min_base, load = float(sys.argv[10]), float(sys.argv[11]), sys.argv[12]
 size = os.path.getsize(inp)
 mbs = size / 1e6 / t_split
 ratio = t_base / t_split
 rss_mb, base_mb = rss_split * 1024 / 1e6, rss_base * 1024 / 1e6
 verdict = lambda good: "ok" if good else "MISSED"
-print("owls-q4 split: %d x 8 gaussian CSV, %.1f MB, one thread, median of %s (%s)"
-      % (rows, size / 1e6, runs, timer))
+print("owls-q4 split: %d x 8 gaussian CSV, %.1f MB, one thread, median of %s (%s); "
+      "load average %s" % (rows, size / 1e6, runs, timer, load))
 fmt = "  %-30s %14s   %-14s %s"
 print(fmt % ("measure", "value", "target", ""))
-print(fmt % ("owls-q4 split wall time", "%.3f s" % t_split, "", ""))
+print(fmt % ("owls-q4 split wall time", "%.3f s" % t_split, "(min %.3f s)" % min_split, ""))
 print(fmt % ("throughput", "%.1f MB/s" % mbs, ">= 250 MB/s", verdict(mbs >= 250)))
 print(fmt % ("rows", "%.2f M rows/s" % (rows / t_split / 1e6), "", ""))
 print(fmt % ("peak RSS", "%.1f MB" % rss_mb, "<= %.1f MB" % (2 * size / 1e6),
              verdict(rss_mb * 1e6 <= 2 * size)))
-print(fmt % ("pandas+sklearn wall time", "%.3f s" % t_base, "(median of %s)" % base_runs, ""))
+print(fmt % ("pandas+sklearn wall time", "%.3f s" % t_base,
+             "(median of %s, min %.3f s)" % (base_runs, min_base), ""))
 print(fmt % ("pandas+sklearn peak RSS", "%.1f MB" % base_mb, "", ""))
 print(fmt % ("speed-up vs pandas+sklearn", "%.1fx" % ratio, ">= 20x", verdict(ratio >= 20)))
 EOF
