@@ -64,6 +64,7 @@ SRCS += src/aws/http.c
 SRCS += src/aws/retry.c
 
 # --- daemon: configuration, poller, pool, job lifecycle, systemd ------------
+SRCS += src/daemon/config.c
 
 # --- binaries -----------------------------------------------------------------
 CLI_SRCS  = src/cli/main.c
