@@ -5,6 +5,7 @@
 #ifndef OWLS_FSIO_H
 #define OWLS_FSIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,14 +26,15 @@ enum owls_err owls_mkdirs(const char *path, struct owls_errmsg *em);
 /*
  * An output file under construction: bytes go to "<dir>/.<name>.XXXXXX"
  * through a buffer, counted and hashed on the way; owls_outfile_close()
- * flushes and fsyncs; owls_outfile_commit() renames it to "<dir>/<name>".
+ * flushes (and fsyncs when opened durable); owls_outfile_commit() renames it
+ * to "<dir>/<name>".
  * owls_outfile_free() removes the temporary file unless it was committed.
  * One thread at a time.
  */
 struct owls_outfile;
 
-enum owls_err owls_outfile_open(const char *dir, const char *name, struct owls_outfile **out,
-                                struct owls_errmsg *em);
+enum owls_err owls_outfile_open(const char *dir, const char *name, bool durable,
+                                struct owls_outfile **out, struct owls_errmsg *em);
 enum owls_err owls_outfile_write(struct owls_outfile *f, const void *p, size_t n);
 enum owls_err owls_outfile_close(struct owls_outfile *f, struct owls_errmsg *em);
 enum owls_err owls_outfile_commit(struct owls_outfile *f, struct owls_errmsg *em);

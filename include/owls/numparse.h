@@ -23,6 +23,15 @@
 /* Parse s[0..n) (need not be NUL-terminated); true and *out on a number. */
 bool owls_num_parse(const char *s, size_t n, double *out);
 
+/* The CSV reader's fused fast path: if the field starting at p (ending at
+ * the first delim, or at end) is a plain "[+-]digits[.digits]" of at most
+ * 19 digits, store its value and return a pointer to the delimiter (or
+ * end); otherwise return NULL and let the caller use owls_num_parse().
+ * Bytes up to limit (>= end) may be read, 8 at a time; the byte at end, if
+ * below limit, must not be a digit or '.'. */
+const char *owls_num_scan_field(const char *p, const char *end, const char *limit, char delim,
+                                double *out);
+
 /* The same answer, computed by grammar check plus strtod() only. */
 bool owls_num_parse_ref(const char *s, size_t n, double *out);
 

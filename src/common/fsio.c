@@ -105,6 +105,7 @@ enum owls_err owls_mkdirs(const char *path, struct owls_errmsg *em)
 struct owls_outfile {
     int fd;
     bool committed;
+    bool durable;
     char *dir;
     char *name;
     char *tmp;
@@ -115,11 +116,12 @@ struct owls_outfile {
     char hex[OWLS_SHA256_HEX];
 };
 
-enum owls_err owls_outfile_open(const char *dir, const char *name, struct owls_outfile **out,
-                                struct owls_errmsg *em)
+enum owls_err owls_outfile_open(const char *dir, const char *name, bool durable,
+                                struct owls_outfile **out, struct owls_errmsg *em)
 {
     struct owls_outfile *f = owls_xcalloc(1, sizeof(*f));
 
+    f->durable = durable;
     f->dir = owls_xstrdup(dir);
     f->name = owls_xstrdup(name);
     f->tmp = owls_xasprintf("%s/.%s.XXXXXX", dir, name);
@@ -171,7 +173,7 @@ enum owls_err owls_outfile_close(struct owls_outfile *f, struct owls_errmsg *em)
 {
     unsigned char md[OWLS_SHA256_LEN];
 
-    if (flush_buf(f) != OWLS_OK || fsync(f->fd) != 0 || close(f->fd) != 0) {
+    if (flush_buf(f) != OWLS_OK || (f->durable && fsync(f->fd) != 0) || close(f->fd) != 0) {
         f->fd = -1;
         return owls_errmsg_set(em, OWLS_EIO, "%s: %s", f->tmp, strerror(errno));
     }

@@ -9,6 +9,7 @@
  * by the fast scanner and by grammar_ok() for the reference path, and the
  * fuzzer compares both paths bit for bit.
  */
+#include <endian.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -54,7 +55,8 @@ static bool slow_parse(const char *s, size_t n, double *out)
     return ok;
 }
 
-bool owls_num_parse(const char *s, size_t n, double *out)
+/* Any number in the grammar: spaces, leading zeros, long significands. */
+static bool parse_general(const char *s, size_t n, double *out)
 {
     const char *p = s, *end = s + n;
     const char *num;
@@ -121,6 +123,135 @@ bool owls_num_parse(const char *s, size_t n, double *out)
         return true;
     }
     return slow_parse(num, (size_t)(end - num), out);
+}
+
+bool owls_num_parse(const char *s, size_t n, double *out)
+{
+    const char *p = s, *end = s + n, *digits;
+    uint64_t mant = 0;
+    size_t nint, nfrac = 0;
+    bool neg;
+
+    /* The common shape, "-12.345678": sign, at most 19 digits, no spaces,
+     * no exponent. Everything else takes the general scanner. */
+    if (n == 0 || n > 21)
+        return parse_general(s, n, out);
+    neg = *p == '-';
+    p += *p == '-' || *p == '+';
+    digits = p;
+    while (p < end && is_digit(*p))
+        mant = mant * 10 + (uint64_t)(*p++ - '0');
+    nint = (size_t)(p - digits);
+    if (p < end && *p == '.') {
+        const char *f = ++p;
+        while (p < end && is_digit(*p))
+            mant = mant * 10 + (uint64_t)(*p++ - '0');
+        nfrac = (size_t)(p - f);
+    }
+    if (p != end || nint + nfrac == 0 || nint + nfrac > 19 || nfrac > 22 || mant > MAX_EXACT_MANT)
+        return parse_general(s, n, out);
+    double v = (double)mant / s_pow10[nfrac];
+    *out = neg ? -v : v;
+    return true;
+}
+
+static const uint64_t s_pow10_u64[9] = {1,      10,      100,      1000,     10000,
+                                        100000, 1000000, 10000000, 100000000};
+
+/* -v when neg, without a branch: signs are random in real data. */
+static inline double apply_sign(double v, bool neg)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof(bits));
+    bits ^= (uint64_t)neg << 63;
+    memcpy(&v, &bits, sizeof(bits));
+    return v;
+}
+
+static inline uint64_t load8(const char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return le64toh(w);
+}
+
+/* SWAR helpers on 8 bytes read little-endian (first character lowest).
+ * leading_digits: how many of the first characters are '0'..'9'. Borrows
+ * and carries only travel towards later characters, so everything before
+ * the first non-digit is exact. */
+static inline unsigned leading_digits(uint64_t w)
+{
+    const uint64_t t = w - UINT64_C(0x3030303030303030);
+    const uint64_t m = ((t + UINT64_C(0x7676767676767676)) | t) & UINT64_C(0x8080808080808080);
+    return m ? (unsigned)__builtin_ctzll(m) / 8 : 8;
+}
+
+/* The value of the first k (1..7) digit characters of w. */
+static inline uint64_t digits_value(uint64_t w, unsigned k)
+{
+    /* Move the k digits to the top bytes: the bytes shifted in are the
+     * leading zeros of an eight-digit number. */
+    uint64_t v = (w - UINT64_C(0x3030303030303030)) << (8 * (8 - k));
+    v = v * 10 + (v >> 8); /* pairs: 10 * d[i] + d[i + 1] in every even byte */
+    v = ((v & UINT64_C(0x000000FF000000FF)) * (100 + (UINT64_C(1000000) << 32)) +
+         ((v >> 16) & UINT64_C(0x000000FF000000FF)) * (1 + (UINT64_C(10000) << 32))) >>
+        32;
+    return v;
+}
+
+const char *owls_num_scan_field(const char *p, const char *end, const char *limit, char delim,
+                                double *out)
+{
+    const char *digits;
+    uint64_t mant = 0;
+    size_t nint, nfrac = 0;
+    bool neg;
+
+    /* Exactly the shape owls_num_parse() takes without help: the fuzzer
+     * holds both to owls_num_parse_ref(). */
+    if (p == end)
+        return NULL;
+    neg = *p == '-';
+    p += *p == '-' || *p == '+';
+    digits = p;
+    if (p + 9 <= limit) {
+        /* Up to 7 integer and 7 fraction digits, eight characters at a time. */
+        unsigned k1 = leading_digits(load8(p)), k2 = 0;
+        if (k1 < 8) {
+            const char *q = p + k1;
+            if (k1)
+                mant = digits_value(load8(p), k1);
+            if (q < end && *q == '.' && q + 9 <= limit) {
+                k2 = leading_digits(load8(q + 1));
+                if (k2 < 8) {
+                    if (k2)
+                        mant = mant * s_pow10_u64[k2] + digits_value(load8(q + 1), k2);
+                    q += 1 + k2;
+                }
+            }
+            if (k2 < 8 && q <= end && (q == end || *q != '.')) {
+                if ((q != end && *q != delim) || k1 + k2 == 0)
+                    return NULL;
+                *out = apply_sign((double)mant / s_pow10[k2], neg);
+                return q;
+            }
+        }
+        mant = 0; /* longer than that: digit by digit */
+    }
+    while (p < end && is_digit(*p))
+        mant = mant * 10 + (uint64_t)(*p++ - '0');
+    nint = (size_t)(p - digits);
+    if (p < end && *p == '.') {
+        const char *f = ++p;
+        while (p < end && is_digit(*p))
+            mant = mant * 10 + (uint64_t)(*p++ - '0');
+        nfrac = (size_t)(p - f);
+    }
+    if ((p != end && *p != delim) || nint + nfrac == 0 || nint + nfrac > 19 || nfrac > 22 ||
+        mant > MAX_EXACT_MANT)
+        return NULL;
+    *out = apply_sign((double)mant / s_pow10[nfrac], neg);
+    return p;
 }
 
 /* The grammar alone, written as plainly as possible (the reference). */

@@ -1,0 +1,18 @@
+/* Internals of split.c for the unit tests: choose how R of Z = QR is found. */
+#ifndef OWLS_PRIVATE_SPLIT_H
+#define OWLS_PRIVATE_SPLIT_H
+
+#include "owls/split.h"
+
+enum owls_rfactor {
+    OWLS_RFACTOR_AUTO,    /* CholeskyQR2, TSQR when Z is badly conditioned */
+    OWLS_RFACTOR_TSQR,    /* GSL's QR only (the reference) */
+    OWLS_RFACTOR_CHOLQR2, /* CholeskyQR2 only; fails when it refuses */
+};
+
+enum owls_err owls_learn_projectors_with(const double *const *x, size_t n, size_t d,
+                                         const double *mean, const double *scale,
+                                         enum owls_rfactor method, double *v1, double *v2,
+                                         double sv[2], double evr[2], struct owls_errmsg *em);
+
+#endif

@@ -1,0 +1,78 @@
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "owls/csv.h"
+#include "owls/fsio.h"
+#include "owls/input.h"
+
+enum owls_err owls_input_load_file(const char *path, struct owls_input *in, struct owls_errmsg *em)
+{
+    char *data;
+    size_t len;
+    enum owls_err rc = owls_file_read(path, &data, &len, em);
+
+    memset(in, 0, sizeof(*in));
+    if (rc != OWLS_OK)
+        return rc;
+    owls_input_adopt(in, data, len);
+    return OWLS_OK;
+}
+
+void owls_input_adopt(struct owls_input *in, char *data, size_t len)
+{
+    in->data = data;
+    in->len = len;
+    owls_sha256_hex(data, len, in->sha256);
+}
+
+void owls_input_cleanup(struct owls_input *in)
+{
+    if (in->map_len)
+        munmap(in->data, in->map_len);
+    else
+        free(in->data);
+    memset(in, 0, sizeof(*in));
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+enum owls_format owls_format_detect(enum owls_format requested, const char *key, const char *data,
+                                    size_t len)
+{
+    if (requested != OWLS_FORMAT_AUTO)
+        return requested;
+    if (key && ends_with(key, ".csv"))
+        return OWLS_FORMAT_CSV;
+    if (key && ends_with(key, ".parquet"))
+        return OWLS_FORMAT_PARQUET;
+    if (len >= 4 && memcmp(data, "PAR1", 4) == 0)
+        return OWLS_FORMAT_PARQUET;
+    return OWLS_FORMAT_CSV;
+}
+
+enum owls_err owls_input_read_table(const struct owls_input *in, enum owls_format fmt,
+                                    const char *source, struct owls_table **out,
+                                    struct owls_errmsg *em)
+{
+    *out = NULL;
+    switch (fmt) {
+    case OWLS_FORMAT_CSV:
+        return owls_csv_read(in->data, in->len, source, NULL, out, em);
+    case OWLS_FORMAT_PARQUET:
+        return owls_errmsg_set(em, OWLS_EUNSUPPORTED_FORMAT,
+                               "%s: Parquet input is not supported by this build", source);
+    case OWLS_FORMAT_AUTO:
+        break;
+    }
+    return owls_errmsg_set(em, OWLS_EINTERNAL, "%s: no format chosen", source);
+}
