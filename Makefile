@@ -28,7 +28,7 @@ OWLS_CPPFLAGS = -Iinclude -D_GNU_SOURCE -DOWLS_VERSION='"$(VERSION)"'
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=gnu17 $(WARN) $(OWLS_CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
-LDLIBS    = $(PKG_LIBS) -lcsv -lm -lpthread
+LDLIBS    = $(PKG_LIBS) -lcsv -lsnappy -lz -lzstd -lm -lpthread
 TEST_LIBS = -lcmocka
 
 ifeq ($(V),0)
@@ -55,6 +55,8 @@ SRCS += src/q4/table.c
 #SRCS += src/q4/input.c
 #SRCS += src/q4/split.c
 #SRCS += src/q4/artifacts.c
+SRCS += src/q4/thrift.c
+SRCS += src/q4/parquet.c
 
 # --- aws: SigV4, credentials, HTTP, retries, S3, SQS (no Q4) ----------------
 SRCS += src/aws/sigv4.c
