@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # sourced; OPS_ROOT is for the sourcing test
 # tests/ops/lib.sh -- helpers sourced by the tests/ops/test_*.sh scripts.
 #   ok NAME / bad NAME WHY   record one named case
 #   expect NAME CMD...       run CMD; the case passes if it exits 0

@@ -32,7 +32,7 @@ for p in "${PAGES[@]}"; do
   name=${base%.*}
   th=$(grep -m1 '^\.TH' "$p")
   [[ $th =~ ^\.TH\ ([^ ]+)\ ([0-9]) ]] && [[ ${BASH_REMATCH[2]} == "$sec" ]] &&
-    [[ $(tr -d '\\' <<<"${BASH_REMATCH[1]}") == "$(tr 'a-z' 'A-Z' <<<"$name")" ]] &&
+    [[ ${BASH_REMATCH[1]//\\/} == "${name^^}" ]] &&
     ok "$p: .TH names $name($sec)" || bad "$p: .TH" "$th"
   man -l "$p" 2>/dev/null | grep -q "^NAME" && ok "$p: renders a NAME section" || bad "$p: NAME"
 done

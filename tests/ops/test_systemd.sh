@@ -124,7 +124,7 @@ else
   bad "systemd-sysusers --root" "$out"
 fi
 unit_user=$(sed -n 's/^User=//p' "$UNIT")
-grep -Eq "^u[[:space:]]+$unit_user[[:space:]]" systemd/owls-q4d.sysusers && ok "User= matches the sysusers.d name" || bad "User=" "$unit_user not created by sysusers"
+grep -Eq "^u[[:space:]]+${unit_user}[[:space:]]" systemd/owls-q4d.sysusers && ok "User= matches the sysusers.d name" || bad "User=" "$unit_user not created by sysusers"
 
 echo "== real system calls stay inside the filter"
 traces=()

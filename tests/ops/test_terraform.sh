@@ -105,6 +105,6 @@ else
   need=$("$HERE/runtime-debs.sh" "${bins[@]}") || bad "runtime-debs.sh" "$need"
   have=$(sed -n '/variable "runtime_packages"/,/^}/p' terraform/variables.tf | grep -o '"[a-z0-9][a-z0-9+.-]*"' | tr -d '"' | sort -u)
   missing=$(comm -23 <(tr ' ' '\n' <<<"$need" | sort -u) <(echo "$have"))
-  if [[ -z $missing ]]; then ok "runtime_packages covers $(echo $need)"; else bad "runtime_packages" "missing: $(echo $missing)"; fi
+  if [[ -z $missing ]]; then ok "runtime_packages covers $need"; else bad "runtime_packages" "missing: ${missing//$'\n'/ }"; fi
 fi
 finish
