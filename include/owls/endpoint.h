@@ -12,6 +12,8 @@
 #define OWLS_ENDPOINT_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
 
 #include "owls/err.h"
 
@@ -90,5 +92,34 @@ enum owls_err owls_s3_target_build(const struct owls_endpoint *ep, bool custom,
                                    const char *key, const char *query, struct owls_s3_target *out,
                                    struct owls_errmsg *em);
 void owls_s3_target_cleanup(struct owls_s3_target *t);
+
+/*
+ * Signing glue between the retry loop and the signer: a struct
+ * owls_aws_signer describes one request; owls_endpoint_sign() is an
+ * owls_retry_prepare_fn (retry.h) that fetches the current credentials,
+ * signs the request for the attempt's time (the client's skew-corrected
+ * clock) and hands X-Amz-Date, Authorization and X-Amz-Security-Token to the
+ * attempt; owls_endpoint_invalidate() is the matching owls_retry_invalidate_fn.
+ * Everything in the struct is borrowed. The secret never leaves this call.
+ */
+struct owls_creds_provider;
+struct owls_http_header;
+struct owls_retry_extra;
+
+struct owls_aws_signer {
+    struct owls_creds_provider *creds;
+    const char *service; /* "s3", "sqs" */
+    const char *region;
+    const char *method;
+    const char *path;                       /* as sent */
+    const char *query;                      /* as sent, NULL = none */
+    const struct owls_http_header *headers; /* sent and signed; Host included */
+    size_t nheaders;
+    const char *payload_hash; /* lowercase hex SHA-256 of the body */
+};
+
+enum owls_err owls_endpoint_sign(void *signer, int attempt, time_t now, struct owls_retry_extra *x,
+                                 struct owls_errmsg *em);
+void owls_endpoint_invalidate(void *signer);
 
 #endif

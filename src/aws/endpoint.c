@@ -16,7 +16,10 @@
 #include <string.h>
 
 #include "owls/buf.h"
+#include "owls/creds.h"
 #include "owls/endpoint.h"
+#include "owls/http.h"
+#include "owls/retry.h"
 #include "owls/sigv4.h"
 #include "owls/util.h"
 
@@ -250,4 +253,56 @@ void owls_s3_target_cleanup(struct owls_s3_target *t)
     free(t->host);
     free(t->path);
     memset(t, 0, sizeof(*t));
+}
+
+enum owls_err owls_endpoint_sign(void *arg, int attempt, time_t now, struct owls_retry_extra *x,
+                                 struct owls_errmsg *em)
+{
+    const struct owls_aws_signer *sg = arg;
+    enum owls_err rc;
+    struct owls_creds c;
+    struct owls_sigv4_result res;
+    struct owls_sigv4_header *sh = NULL;
+    struct owls_sigv4_opts so;
+
+    (void)attempt;
+    memset(&c, 0, sizeof(c));
+    memset(&res, 0, sizeof(res));
+    rc = owls_creds_get(sg->creds, &c, em);
+    if (rc != OWLS_OK)
+        goto out;
+    sh = owls_xcalloc(sg->nheaders ? sg->nheaders : 1, sizeof(*sh));
+    for (size_t i = 0; i < sg->nheaders; i++) {
+        sh[i].name = sg->headers[i].name;
+        sh[i].value = sg->headers[i].value;
+    }
+    memset(&so, 0, sizeof(so));
+    so.method = sg->method;
+    so.path = sg->path;
+    so.query = sg->query;
+    so.headers = sh;
+    so.nheaders = sg->nheaders;
+    so.payload_hash = sg->payload_hash;
+    so.region = sg->region;
+    so.service = sg->service;
+    so.now = now;
+    so.where = OWLS_SIGV4_IN_HEADER;
+    rc = owls_sigv4_sign(&c, &so, &res, em);
+    if (rc != OWLS_OK)
+        goto out;
+    owls_retry_extra_add(x, "X-Amz-Date", res.amz_date);
+    owls_retry_extra_add(x, "Authorization", res.authorization);
+    if (c.session_token != NULL)
+        owls_retry_extra_add(x, "X-Amz-Security-Token", c.session_token);
+out:
+    free(sh);
+    owls_sigv4_result_cleanup(&res);
+    owls_creds_cleanup(&c);
+    return rc;
+}
+
+void owls_endpoint_invalidate(void *arg)
+{
+    const struct owls_aws_signer *sg = arg;
+    owls_creds_invalidate(sg->creds);
 }

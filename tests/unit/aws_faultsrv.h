@@ -30,6 +30,8 @@
 #include "owls/hash.h"
 #include "owls/timefmt.h"
 
+#define FS_UNUSED __attribute__((unused))
+
 struct fs_action {
     int status;          /* HTTP status */
     const char *headers; /* extra header lines, each ending in \r\n */
@@ -70,7 +72,7 @@ struct faultsrv {
 
 /* Wait up to ms for fd to be readable or the server to stop; 1 readable,
  * 0 timeout, -1 stop. */
-static int fs_wait_fd(struct faultsrv *s, int fd, long ms)
+static FS_UNUSED int fs_wait_fd(struct faultsrv *s, int fd, long ms)
 {
     struct pollfd p[2] = {{fd, POLLIN, 0}, {s->wake[0], POLLIN, 0}};
     int n = poll(p, 2, (int)ms);
@@ -81,7 +83,7 @@ static int fs_wait_fd(struct faultsrv *s, int fd, long ms)
     return 0;
 }
 
-static bool fs_write_all(int fd, const void *p, size_t n)
+static FS_UNUSED bool fs_write_all(int fd, const void *p, size_t n)
 {
     const char *c = p;
     while (n > 0) {
@@ -97,7 +99,7 @@ static bool fs_write_all(int fd, const void *p, size_t n)
 }
 
 /* Delay while watching for the client going away; false if it did or stop. */
-static bool fs_delay(struct faultsrv *s, int fd, long ms)
+static FS_UNUSED bool fs_delay(struct faultsrv *s, int fd, long ms)
 {
     long long end = owls_time_mono_ms() + ms;
     while (owls_time_mono_ms() < end) {
@@ -114,7 +116,7 @@ static bool fs_delay(struct faultsrv *s, int fd, long ms)
 }
 
 /* Serve one connection until it closes; one request at a time. */
-static void fs_serve_conn(struct faultsrv *s, int fd)
+static FS_UNUSED void fs_serve_conn(struct faultsrv *s, int fd)
 {
     char *buf = malloc(1 << 16);
     size_t have = 0;
@@ -247,7 +249,7 @@ static void *fs_main(void *arg)
 }
 
 /* Start s serving script (nscript >= 1 entries, borrowed). */
-static void fs_start(struct faultsrv *s, const struct fs_action *script, size_t nscript)
+static FS_UNUSED void fs_start(struct faultsrv *s, const struct fs_action *script, size_t nscript)
 {
     struct sockaddr_in a;
     socklen_t alen = sizeof(a);
@@ -273,7 +275,7 @@ static void fs_start(struct faultsrv *s, const struct fs_action *script, size_t 
     pthread_create(&s->thr, NULL, fs_main, s);
 }
 
-static void fs_stop(struct faultsrv *s)
+static FS_UNUSED void fs_stop(struct faultsrv *s)
 {
     atomic_store(&s->stop, true);
     if (write(s->wake[1], "x", 1) != 1)
@@ -287,7 +289,7 @@ static void fs_stop(struct faultsrv *s)
 }
 
 /* Block until at least n requests arrived (or ms passed); the count seen. */
-static size_t fs_wait_requests(struct faultsrv *s, size_t n, long ms)
+static FS_UNUSED size_t fs_wait_requests(struct faultsrv *s, size_t n, long ms)
 {
     long long end = owls_time_mono_ms() + ms;
     size_t got;
@@ -307,7 +309,7 @@ static size_t fs_wait_requests(struct faultsrv *s, size_t n, long ms)
     return got;
 }
 
-static size_t fs_nreq(struct faultsrv *s)
+static FS_UNUSED size_t fs_nreq(struct faultsrv *s)
 {
     size_t n;
     pthread_mutex_lock(&s->mu);
@@ -316,7 +318,7 @@ static size_t fs_nreq(struct faultsrv *s)
     return n;
 }
 
-static char *fs_url(struct faultsrv *s, const char *path)
+static FS_UNUSED char *fs_url(struct faultsrv *s, const char *path)
 {
     char *u = NULL;
     if (asprintf(&u, "http://127.0.0.1:%d%s", s->port, path) < 0)
@@ -325,7 +327,7 @@ static char *fs_url(struct faultsrv *s, const char *path)
 }
 
 /* Value of header name in recorded request i (static buffer), or NULL. */
-static const char *fs_req_header(struct faultsrv *s, size_t i, const char *name)
+static FS_UNUSED const char *fs_req_header(struct faultsrv *s, size_t i, const char *name)
 {
     static char val[1024];
     char pat[128];
