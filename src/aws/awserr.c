@@ -108,11 +108,17 @@ bool owls_awserr_parse_xml(const char *body, size_t len, struct owls_awserr *out
         goto out;
     if (name_is(root, "Error")) {
         err = root;
-    } else if (name_is(root, "ErrorResponse")) {
+    } else if (name_is(root, "ErrorResponse") || name_is(root, "Response")) {
+        /* <ErrorResponse><Error> (query protocol), <ErrorResponse><Errors><Error>
+         * (moto's SQS auth errors), <Response><Errors><Error> (EC2 style) */
         for (xmlNode *c = root->children; c; c = c->next) {
-            if (name_is(c, "Error"))
+            if (name_is(c, "Error") && err == NULL)
                 err = c;
-            else if (name_is(c, "RequestId") || name_is(c, "RequestID"))
+            else if (name_is(c, "Errors"))
+                for (xmlNode *g = c->children; g && err == NULL; g = g->next)
+                    if (name_is(g, "Error"))
+                        err = g;
+            if (name_is(c, "RequestId") || name_is(c, "RequestID"))
                 xml_text(c, out->request_id, sizeof(out->request_id));
         }
     }

@@ -39,6 +39,15 @@ static void test_parse_table(void **state)
          "</Type><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated "
          "does not match</Message></Error><RequestId>RID-9</RequestId></ErrorResponse>",
          "SignatureDoesNotMatch", "The request signature we calculated does not match", "RID-9"},
+        {"moto SQS auth error: ErrorResponse/Errors/Error", 403,
+         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<ErrorResponse><Errors><Error><Code>"
+         "SignatureDoesNotMatch</Code><Message>The request signature we calculated does not "
+         "match</Message><Type>Sender</Type></Error></Errors></ErrorResponse>",
+         "SignatureDoesNotMatch", "The request signature we calculated does not match", ""},
+        {"EC2-style Response/Errors/Error", 400,
+         "<Response><Errors><Error><Code>AuthFailure</Code><Message>m</Message></Error></Errors>"
+         "<RequestID>R2</RequestID></Response>",
+         "AuthFailure", "m", "R2"},
         {"sqs json with namespace", 400,
          "{\"__type\":\"com.amazonaws.sqs#QueueDoesNotExist\",\"message\":\"The specified queue "
          "does not exist.\"}",
