@@ -126,6 +126,26 @@ fi
 unit_user=$(sed -n 's/^User=//p' "$UNIT")
 grep -Eq "^u[[:space:]]+${unit_user}[[:space:]]" systemd/owls-q4d.sysusers && ok "User= matches the sysusers.d name" || bad "User=" "$unit_user not created by sysusers"
 
+echo "== the filter keeps what libcurl, OpenSSL, glibc threads and the daemon need"
+python3 "$HERE/syscalls.py" allowed "$UNIT" >"$OPS_TMP/allowed.txt"
+need=(mmap munmap mprotect madvise brk mremap clone clone3 futex set_robust_list rseq getrandom
+  socket connect getsockopt setsockopt getsockname getpeername sendto recvfrom sendmsg recvmsg sendmmsg
+  poll ppoll epoll_create1 epoll_ctl epoll_wait epoll_pwait eventfd2 pipe2 signalfd4 timerfd_create
+  timerfd_settime rt_sigaction rt_sigprocmask tgkill openat read write pread64 pwrite64 close fcntl
+  newfstatat fstat statx lseek ftruncate fallocate fsync fdatasync renameat2 rename unlinkat mkdirat
+  getdents64 uname sysinfo clock_gettime clock_nanosleep nanosleep prlimit64 sched_getaffinity
+  sched_yield getpid gettid exit exit_group)
+missing=()
+for c in "${need[@]}"; do grep -qx "$c" "$OPS_TMP/allowed.txt" || missing+=("$c"); done
+((${#missing[@]} == 0)) && ok "allowed: ${#need[@]} named calls (mmap, clone3, getrandom, epoll, signalfd, timerfd, ...)" ||
+  bad "allowed" "filtered out: ${missing[*]}"
+denied=()
+for c in setuid setresuid setgroups capset chroot mount pivot_root setrlimit sched_setaffinity setpriority \
+  ioprio_set reboot init_module kexec_load settimeofday clock_settime swapon bpf; do
+  grep -qx "$c" "$OPS_TMP/allowed.txt" && denied+=("$c")
+done
+((${#denied[@]} == 0)) && ok "denied: privileged, resource, clock, module and reboot calls" || bad "denied" "still allowed: ${denied[*]}"
+
 echo "== real system calls stay inside the filter"
 traces=()
 # 1. libcurl: threaded resolver (a name from /etc/hosts, resolved in a thread), TLS 1.3
