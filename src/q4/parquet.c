@@ -443,7 +443,7 @@ static size_t fmt_hms(int64_t sod, int64_t frac, int64_t unit, char *out, size_t
                        sod / 60 % 60, sod % 60);
     if (frac != 0 && len > 0 && (size_t)len < cap)
         len += snprintf(out + len, cap - (size_t)len, ".%0*" PRId64, unit_digits(unit), frac);
-    return (size_t)len;
+    return len < 0 ? 0 : OWLS_MIN((size_t)len, cap - 1); /* what was written */
 }
 
 OWLS_TESTABLE size_t owls_pq_fmt_time(int64_t ticks, int64_t unit, char out[64])
@@ -949,6 +949,15 @@ static enum owls_err col_setup(struct pq_reader *r, const struct pq_selem *e, st
             c->kind = is_unsigned ? PQK_UINT : PQK_INT;
         if ((c->kind == PQK_TIME || c->kind == PQK_TIMESTAMP) && (unit < 1 || unit > 3))
             return bad(r, "time unit missing or unknown");
+        /* The spec's pairings; they also keep the date arithmetic in range. */
+        if ((c->kind == PQK_DATE && e->type != PT_INT32) ||
+            (c->kind == PQK_TIMESTAMP && e->type != PT_INT64) ||
+            (c->kind == PQK_TIME && (e->type == PT_INT32) != (unit == 1)))
+            return bad(r, "%s annotation on %s is not valid",
+                       c->kind == PQK_DATE   ? "DATE"
+                       : c->kind == PQK_TIME ? "TIME"
+                                             : "TIMESTAMP",
+                       s_type_names[e->type]);
         break;
     case PT_INT96:
         c->kind = PQK_INT96;

@@ -97,6 +97,14 @@ for (const codec of ['SNAPPY', 'UNCOMPRESSED']) {
     columnData: cols, codec, rowGroupSize: 100, pageSize: 200,
   });
 }
+// The same table with the DELTA encodings and BYTE_STREAM_SPLIT chosen per
+// column (DELTA_BYTE_ARRAY is not written by DuckDB).
+const enc = { x: 'BYTE_STREAM_SPLIT', k: 'DELTA_BINARY_PACKED', s: 'DELTA_BYTE_ARRAY' };
+parquetWriteFile({
+  filename: join(out, 'v2pages_delta.parquet'),
+  columnData: cols.map((c) => (enc[c.name] ? { ...c, encoding: enc[c.name] } : c)),
+  codec: 'SNAPPY', rowGroupSize: 100, pageSize: 200,
+});
 
 // The CSV twins, DuckDB's reading of the files. Variants of one table (the
 // basic_* codecs and encodings, the v2pages_* codecs) share one twin.
@@ -104,7 +112,7 @@ const twins = [
   ['basic', 'basic_uncompressed'], ['v2pages', 'v2pages_uncompressed'],
   ...duck.map((d) => d[0]).filter((n) => !n.startsWith('basic_')).map((n) => [n, n]),
 ];
-const files = [...duck.map((d) => d[0]), 'v2pages_snappy', 'v2pages_uncompressed'];
+const files = [...duck.map((d) => d[0]), 'v2pages_snappy', 'v2pages_uncompressed', 'v2pages_delta'];
 for (const [twin, name] of twins) {
   const pq = lit(join(out, name + '.parquet'));
   const desc = await q(`DESCRIBE SELECT * FROM read_parquet(${pq})`);

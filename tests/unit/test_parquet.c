@@ -198,6 +198,7 @@ static const struct fixture s_fixtures[] = {
     {"decimals", "decimals", "d4,d18,d30,d38,x", OWLS_OK, NULL},
     {"v2pages_snappy", "v2pages", "x,k,w", OWLS_OK, NULL},
     {"v2pages_uncompressed", "v2pages", "x,k,w", OWLS_OK, NULL},
+    {"v2pages_delta", "v2pages", "x,k,w", OWLS_OK, NULL},
     {"missing", NULL, NULL, OWLS_EMISSING_VALUE, "row 23: column \"x\""},
     {"one_numeric", NULL, NULL, OWLS_ENOT_ENOUGH_NUMERIC_COLUMNS, "1 numeric column"},
     {"one_row", NULL, NULL, OWLS_ENOT_ENOUGH_ROWS, "1 data row"},
