@@ -451,6 +451,8 @@ struct knobs {
     bool deep;             /* an unknown field nesting structs 40 deep */
     size_t cut_footer;     /* bytes removed from the end of the footer */
     bool text_bomb;        /* adds column s: BYTE_ARRAY, ZSTD page of 300 MB */
+    int32_t a_schema_type; /* a's type in the schema (0: DOUBLE) */
+    int32_t a_converted;   /* a's converted_type + 1 (0: none) */
 };
 
 static const struct knobs s_base; /* all defaults */
@@ -520,10 +522,13 @@ static void column_meta(struct tw *w, const char *name, int type, int codec, int
     tw_end(w);
 }
 
-static void schema_leaf(struct tw *w, const char *name, int type, int rep, bool lie)
+static void schema_leaf(struct tw *w, const char *name, int type, int rep, bool lie,
+                        int32_t converted)
 {
     tw_begin(w);
     tw_i32(w, 1, type);
+    if (type == 7)
+        tw_i32(w, 2, 16);
     tw_i32(w, 3, rep);
     if (lie) {
         tw_field(w, 4, OWLS_THRIFT_BINARY);
@@ -532,6 +537,8 @@ static void schema_leaf(struct tw *w, const char *name, int type, int rep, bool 
     } else {
         tw_str(w, 4, name);
     }
+    if (converted > 0)
+        tw_i32(w, 6, converted - 1);
     tw_end(w);
 }
 
@@ -625,10 +632,14 @@ static void build(const struct knobs *k, struct owls_buf *out)
         tw_i32(&w, 5, 1);
         tw_end(&w);
     }
-    schema_leaf(&w, "a", 5, k->repeated ? 2 : k->a_optional ? 1 : 0, k->name_len_lie);
-    schema_leaf(&w, "b", 5, 0, false);
+    schema_leaf(&w, "a", k->a_schema_type ? k->a_schema_type : 5,
+                k->repeated     ? 2
+                : k->a_optional ? 1
+                                : 0,
+                k->name_len_lie, k->a_converted);
+    schema_leaf(&w, "b", 5, 0, false, 0);
     if (k->text_bomb)
-        schema_leaf(&w, "s", 6, 0, false);
+        schema_leaf(&w, "s", 6, 0, false, 0);
     tw_i64(&w, 3, k->num_rows ? k->num_rows : 3);
     tw_list(&w, 4, OWLS_THRIFT_STRUCT, 1);
     tw_begin(&w); /* RowGroup */
@@ -737,6 +748,13 @@ static const struct hostile s_hostile[] = {
      "encoding DELTA_BINARY_PACKED is not defined for DOUBLE"},
     {"uncompressed page with two sizes", K(.a_usize = 20),
      "uncompressed page of 24 bytes declares 20"},
+    {"DATE on INT64", K(.a_schema_type = 2, .a_type = 2, .a_converted = 6 + 1),
+     "column \"a\": DATE annotation on INT64 is not valid"},
+    {"TIMESTAMP on INT32", K(.a_schema_type = 1, .a_type = 1, .a_converted = 10 + 1),
+     "TIMESTAMP annotation on INT32 is not valid"},
+    {"FIXED_LEN_BYTE_ARRAY without DECIMAL", K(.a_schema_type = 7, .a_type = 7),
+     "FIXED_LEN_BYTE_ARRAY is supported only as DECIMAL"},
+    {"unknown physical type", K(.a_schema_type = 9, .a_type = 9), "unknown physical type 9"},
     {"decompression bomb (strings)", K(.text_bomb = true),
      "column \"s\", row group 1, page 1: a decompressed page would exceed the decoding limit"},
 };
