@@ -37,3 +37,22 @@ finish() {
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
+
+# start_moto: start moto_server on a free 127.0.0.1 port (auth off), wait
+# until it answers (30 s failure guard), stop it by PID on exit. Sets
+# MOTO_EP and MOTO_PID; returns 1 if it did not come up.
+start_moto() {
+  local port i
+  port=$(free_port)
+  MOTO_EP=http://127.0.0.1:$port
+  moto_server -H 127.0.0.1 -p "$port" >"$OPS_TMP/moto.log" 2>&1 &
+  MOTO_PID=$!
+  OPS_CLEANUP+=("kill $MOTO_PID 2>/dev/null; wait $MOTO_PID 2>/dev/null")
+  for ((i = 0; i < 300; i++)); do
+    curl -sf -o /dev/null --max-time 1 "$MOTO_EP/moto-api/" && return 0
+    kill -0 "$MOTO_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  tail -n 5 "$OPS_TMP/moto.log" >&2
+  return 1
+}

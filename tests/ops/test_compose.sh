@@ -41,14 +41,7 @@ for row in "${mutations[@]}"; do
   copy=$OPS_TMP/mut
   rm -rf "$copy" && mkdir -p "$copy/systemd" "$copy/scripts"
   cp docker-compose.yml Dockerfile .dockerignore README.md "$copy/" && cp systemd/owls-q4d.sysusers "$copy/systemd/"
-  if ! python3 - "$copy/$file" "$old" "$new" <<'PY'; then
-import sys
-path, old, new = sys.argv[1], sys.argv[2].encode().decode("unicode_escape"), sys.argv[3].encode().decode("unicode_escape")
-s = open(path, encoding="utf-8").read()
-if old not in s:
-    sys.exit(f"mutation text not found in {path}: {old!r}")
-open(path, "w", encoding="utf-8").write(s.replace(old, new, 1))
-PY
+  if ! python3 "$HERE/mutate.py" "$copy/$file" "$old" "$new"; then
     bad "$name" "could not apply the mutation (the file changed: update the table)"
     continue
   fi
@@ -62,25 +55,17 @@ if ! command -v moto_server >/dev/null || ! command -v aws >/dev/null; then
   bad "moto_server and aws" "not on PATH"
   finish
 fi
-port=$(free_port)
-moto_server -H 127.0.0.1 -p "$port" >"$OPS_TMP/moto.log" 2>&1 &
-moto_pid=$!
-OPS_CLEANUP+=("kill $moto_pid 2>/dev/null; wait $moto_pid 2>/dev/null")
-for _ in $(seq 300); do # 30 s guard
-  curl -sf -o /dev/null --max-time 1 "http://127.0.0.1:$port/moto-api/" && break
-  kill -0 "$moto_pid" 2>/dev/null || break
-  sleep 0.1
-done
+start_moto || { bad "moto starts" "see above"; finish; }
 # the compose command with its container names mapped: localstack:4566 -> moto,
 # /scripts -> ./scripts, /config -> a scratch volume
 mkdir -p "$OPS_TMP/config"
-cmd=$(python3 - "$port" "$OPS_ROOT/scripts" "$OPS_TMP/config" <<'PY'
+cmd=$(python3 - "$MOTO_EP" "$OPS_ROOT/scripts" "$OPS_TMP/config" <<'PY'
 import sys, yaml
-port, scripts, config = sys.argv[1:4]
+ep, scripts, config = sys.argv[1:4]
 init = yaml.safe_load(open("docker-compose.yml"))["services"]["init"]
 assert init["entrypoint"] == ["/bin/bash", "-c"], init["entrypoint"]
 (cmd,) = init["command"]
-print(cmd.replace("http://localstack:4566", f"http://127.0.0.1:{port}")
+print(cmd.replace("http://localstack:4566", ep)
          .replace("/scripts/", scripts + "/").replace("/config/", config + "/"))
 PY
 )

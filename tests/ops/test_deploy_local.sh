@@ -18,21 +18,9 @@ export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-e
 unset AWS_PROFILE AWS_ENDPOINT_URL AWS_SESSION_TOKEN
 
 echo "== start moto"
-port=$(free_port)
-EP=http://127.0.0.1:$port
-moto_server -H 127.0.0.1 -p "$port" >"$OPS_TMP/moto.log" 2>&1 &
-moto_pid=$!
-OPS_CLEANUP+=("kill $moto_pid 2>/dev/null; wait $moto_pid 2>/dev/null")
-for _ in $(seq 300); do # readiness: /moto-api/ answers (30 s guard)
-  curl -sf -o /dev/null --max-time 1 "$EP/moto-api/" && break
-  kill -0 "$moto_pid" 2>/dev/null || break
-  sleep 0.1
-done
-if ! curl -sf -o /dev/null --max-time 1 "$EP/moto-api/"; then
-  bad "moto starts" "$(tail -n 5 "$OPS_TMP/moto.log")"
-  finish
-fi
-ok "moto on $EP (pid $moto_pid)"
+start_moto || { bad "moto starts" "see above"; finish; }
+EP=$MOTO_EP
+ok "moto on $EP (pid $MOTO_PID)"
 
 echo "== deploy twice"
 args=(--endpoint-url "$EP" --prefix owlst --longest-job-seconds 20 --max-receive-count 7 --s3-notification --threads 3)

@@ -46,14 +46,7 @@ for row in "${mutations[@]}"; do
   IFS='|' read -r name file old new msg <<<"$row"
   copy=$OPS_TMP/mut
   rm -rf "$copy" && mkdir -p "$copy/etc" && cp -r terraform "$copy/" && cp etc/iam-actions.txt "$copy/etc/"
-  if ! python3 - "$copy/$file" "$old" "$new" <<'PY'; then
-import sys
-path, old, new = sys.argv[1], sys.argv[2].encode().decode("unicode_escape"), sys.argv[3].encode().decode("unicode_escape")
-s = open(path, encoding="utf-8").read()
-if s.count(old) < 1:
-    sys.exit(f"mutation text not found in {path}: {old!r}")
-open(path, "w", encoding="utf-8").write(s.replace(old, new, 1))
-PY
+  if ! python3 "$HERE/mutate.py" "$copy/$file" "$old" "$new"; then
     bad "$name" "could not apply the mutation (the tree changed: update the table)"
     continue
   fi
