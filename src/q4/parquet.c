@@ -1427,7 +1427,13 @@ static enum owls_err decode_values(struct pq_reader *r, const struct pq_col *c, 
     case ENC_DELTA_BINARY_PACKED:
         if (c->phys != PT_INT32 && c->phys != PT_INT64)
             break;
-        return delta_ints(r, src, n, nn, r->vals, NULL);
+        if ((rc = delta_ints(r, src, n, nn, r->vals, NULL)) != OWLS_OK)
+            return rc;
+        /* INT32 deltas may wrap at 32 bits: the values are the low halves. */
+        if (c->phys == PT_INT32)
+            for (size_t i = 0; i < nn; i++)
+                ((int64_t *)r->vals)[i] = (int32_t)(uint32_t)((uint64_t *)r->vals)[i];
+        return OWLS_OK;
     case ENC_DELTA_LENGTH_BYTE_ARRAY:
         if (c->phys != PT_BYTE_ARRAY)
             break;

@@ -453,6 +453,7 @@ struct knobs {
     bool text_bomb;        /* adds column s: BYTE_ARRAY, ZSTD page of 300 MB */
     int32_t a_schema_type; /* a's type in the schema (0: DOUBLE) */
     int32_t a_converted;   /* a's converted_type + 1 (0: none) */
+    const char *a_values;  /* hex of a's encoded values (default: PLAIN doubles) */
 };
 
 static const struct knobs s_base; /* all defaults */
@@ -576,7 +577,10 @@ static void build(const struct knobs *k, struct owls_buf *out)
             owls_buf_putc(&body, 0);
         owls_buf_append(&body, lev.data ? lev.data : "", lev.len);
     }
-    owls_buf_append(&body, a, sizeof(a));
+    if (k->a_values)
+        hex_append(&body, k->a_values);
+    else
+        owls_buf_append(&body, a, sizeof(a));
     page_header(&hdr, version == 2 ? 3 : 0, k->a_usize ? (size_t)k->a_usize : body.len,
                 body.len + (size_t)k->a_csize_extra, k->a_page_values ? k->a_page_values : 3,
                 k->a_encoding, (int)lev.len, k->a_rep_len);
@@ -695,6 +699,31 @@ static void test_built_ok(void **state)
         owls_table_free(t);
         owls_buf_cleanup(&f);
     }
+}
+
+/* DELTA_BINARY_PACKED INT32 whose deltas wrap at 32 bits, as a writer using
+ * 32-bit arithmetic produces: INT32_MAX, then +1 twice. */
+static void test_built_int32_delta(void **state)
+{
+    struct knobs k = s_base;
+    struct owls_buf f;
+    struct owls_table *t = NULL;
+    struct owls_errmsg em = {{0}};
+
+    (void)state;
+    k.a_schema_type = k.a_type = 1;
+    k.a_encoding = 5;
+    k.a_values = "80010403"
+                 "feffffff0f"
+                 "0200000000";
+    build(&k, &f);
+    if (owls_parquet_read(f.data, f.len, "built", &t, &em) != OWLS_OK)
+        fail_msg("%s", em.text);
+    assert_true(t->cols[0].values[0] == 2147483647.0);
+    assert_true(t->cols[0].values[1] == -2147483648.0);
+    assert_true(t->cols[0].values[2] == -2147483647.0);
+    owls_table_free(t);
+    owls_buf_cleanup(&f);
 }
 
 struct hostile {
@@ -1137,12 +1166,19 @@ static void test_regenerated(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fixtures),   cmocka_unit_test(test_values_in_table),
-        cmocka_unit_test(test_split_rows), cmocka_unit_test(test_built_ok),
-        cmocka_unit_test(test_hostile),    cmocka_unit_test(test_framing),
-        cmocka_unit_test(test_rle),        cmocka_unit_test(test_delta),
-        cmocka_unit_test(test_decompress), cmocka_unit_test(test_datetime),
-        cmocka_unit_test(test_thrift),     cmocka_unit_test(test_regenerated),
+        cmocka_unit_test(test_fixtures),
+        cmocka_unit_test(test_values_in_table),
+        cmocka_unit_test(test_split_rows),
+        cmocka_unit_test(test_built_ok),
+        cmocka_unit_test(test_built_int32_delta),
+        cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_framing),
+        cmocka_unit_test(test_rle),
+        cmocka_unit_test(test_delta),
+        cmocka_unit_test(test_decompress),
+        cmocka_unit_test(test_datetime),
+        cmocka_unit_test(test_thrift),
+        cmocka_unit_test(test_regenerated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
