@@ -60,6 +60,7 @@ SRCS += src/q4/parquet.c
 
 # --- aws: SigV4, credentials, HTTP, retries, S3, SQS (no Q4) ----------------
 SRCS += src/aws/sigv4.c
+SRCS += src/aws/creds.c
 SRCS += src/aws/endpoint.c
 SRCS += src/aws/awserr.c
 SRCS += src/aws/http.c

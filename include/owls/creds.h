@@ -32,12 +32,25 @@ enum owls_err owls_creds_provider_new(const struct owls_creds_opts *opts,
                                       struct owls_creds_provider **out);
 /* A copy of the current credentials into *out (caller cleans up with
  * owls_creds_cleanup()). OWLS_EAUTH with em when no source has any;
- * OWLS_ETRANSIENT when a source that should answer (IMDS, container) fails. */
+ * OWLS_ETRANSIENT when a source that should answer (IMDS, container) fails;
+ * OWLS_ECONFIG when the configuration is wrong: a profile named by
+ * opts->profile or $AWS_PROFILE that does not exist or has no static keys,
+ * a malformed credentials/config file (em names file and line), only one of
+ * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY set, a container URI that is
+ * not allowed. em never holds a secret. Thread-safe; blocks only while no
+ * valid credentials are cached (at most ~3 metadata requests of timeout_ms). */
 enum owls_err owls_creds_get(struct owls_creds_provider *p, struct owls_creds *out,
                              struct owls_errmsg *em);
 /* Drop cached credentials so the next get re-resolves (e.g. after an
  * ExpiredToken answer). */
 void owls_creds_invalidate(struct owls_creds_provider *p);
 void owls_creds_provider_free(struct owls_creds_provider *p);
+
+/* Parse a container / EC2 instance-metadata credentials document
+ * ({"AccessKeyId", "SecretAccessKey", "Token", "Expiration": RFC 3339, and
+ * for IMDS "Code": "Success"}) of len bytes into *out (caller cleans up).
+ * OWLS_EAWS with em (never quoting a secret) when it is not one. Thread-safe. */
+enum owls_err owls_creds_from_json(const char *json, size_t len, struct owls_creds *out,
+                                   struct owls_errmsg *em);
 
 #endif
