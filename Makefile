@@ -65,6 +65,8 @@ SRCS += src/aws/endpoint.c
 SRCS += src/aws/awserr.c
 SRCS += src/aws/http.c
 SRCS += src/aws/retry.c
+SRCS += src/aws/s3.c
+SRCS += src/aws/sqs.c
 
 # --- daemon: configuration, poller, pool, job lifecycle, systemd ------------
 SRCS += src/daemon/config.c
@@ -73,6 +75,8 @@ SRCS += src/daemon/config.c
 CLI_SRCS  = src/cli/main.c
 CLI_SRCS += src/cli/cmd_split.c
 DAEMON_SRCS = src/daemon/main.c
+# test tool driven by tests/integration/test_aws_client.sh (never installed)
+AWSPROBE_SRCS = tests/integration/awsprobe.c
 
 OBJS        = $(SRCS:%.c=$(BUILD)/%.o)
 TOBJS       = $(SRCS:%.c=$(BUILD)/t/%.o)
@@ -113,6 +117,9 @@ $(BUILD)/owls-q4: $(CLI_OBJS) $(LIB)
 
 $(BUILD)/owls-q4d: $(DAEMON_OBJS) $(LIB)
 	$(call say,LD,$@)$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIB) $(LDLIBS)
+
+$(BUILD)/awsprobe: $(AWSPROBE_SRCS:%.c=$(BUILD)/%.o) $(LIB)
+	$(call say,LD,$@)$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) -o $@ $(AWSPROBE_SRCS:%.c=$(BUILD)/%.o) $(LIB) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(TLIB)
 	@mkdir -p $(dir $@)
