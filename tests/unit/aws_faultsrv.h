@@ -118,7 +118,7 @@ static FS_UNUSED bool fs_delay(struct faultsrv *s, int fd, long ms)
 /* Serve one connection until it closes; one request at a time. */
 static FS_UNUSED void fs_serve_conn(struct faultsrv *s, int fd)
 {
-    char *buf = malloc(1 << 16);
+    char *buf = calloc(1, (1 << 16) + 1); /* +1: always NUL-terminated for sscanf */
     size_t have = 0;
 
     for (;;) {
@@ -140,6 +140,7 @@ static FS_UNUSED void fs_serve_conn(struct faultsrv *s, int fd)
             if (n <= 0)
                 goto done;
             have += (size_t)n;
+            buf[have] = '\0';
         }
         hlen = (size_t)(eoh - buf) + 4;
         pthread_mutex_lock(&s->mu);
@@ -156,6 +157,7 @@ static FS_UNUSED void fs_serve_conn(struct faultsrv *s, int fd)
         sha = owls_sha256_new();
         memmove(buf, buf + hlen, have - hlen);
         have -= hlen;
+        buf[have] = '\0';
         need = clen;
         while (need > 0) {
             size_t take;
@@ -171,6 +173,7 @@ static FS_UNUSED void fs_serve_conn(struct faultsrv *s, int fd)
                     goto done;
                 }
                 have = (size_t)n;
+                buf[have] = '\0';
             }
             take = have < need ? have : need;
             owls_sha256_update(sha, buf, take);
@@ -181,6 +184,7 @@ static FS_UNUSED void fs_serve_conn(struct faultsrv *s, int fd)
             rq->body_len += take;
             memmove(buf, buf + take, have - take);
             have -= take;
+            buf[have] = '\0';
             need -= take;
         }
         {
