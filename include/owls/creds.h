@@ -27,7 +27,8 @@ struct owls_creds_opts {
     long timeout_ms;           /* per metadata request; 0 = 1000 */
 };
 
-/* Build the chain (reads nothing yet). opts may be NULL. Caller frees. */
+/* Build the chain (reads nothing yet). opts may be NULL; its strings are
+ * copied. Caller frees with owls_creds_provider_free(). */
 enum owls_err owls_creds_provider_new(const struct owls_creds_opts *opts,
                                       struct owls_creds_provider **out);
 /* A copy of the current credentials into *out (caller cleans up with
@@ -42,8 +43,9 @@ enum owls_err owls_creds_provider_new(const struct owls_creds_opts *opts,
 enum owls_err owls_creds_get(struct owls_creds_provider *p, struct owls_creds *out,
                              struct owls_errmsg *em);
 /* Drop cached credentials so the next get re-resolves (e.g. after an
- * ExpiredToken answer). */
+ * ExpiredToken answer). Thread-safe. */
 void owls_creds_invalidate(struct owls_creds_provider *p);
+/* Cleanses and frees p (NULL is fine); no other thread may still use it. */
 void owls_creds_provider_free(struct owls_creds_provider *p);
 
 /* Parse a container / EC2 instance-metadata credentials document

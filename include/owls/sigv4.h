@@ -28,8 +28,9 @@ struct owls_creds {
     time_t expiration;   /* 0 = does not expire */
 };
 
+/* Cleanse and free the strings of c (c itself is the caller's); NULL is fine. */
 void owls_creds_cleanup(struct owls_creds *c);
-/* Deep copy; dst is overwritten (not cleaned up first). */
+/* Deep copy; dst is overwritten (not cleaned up first). Fatal on OOM. */
 void owls_creds_copy(struct owls_creds *dst, const struct owls_creds *src);
 
 struct owls_sigv4_header {
@@ -104,11 +105,14 @@ enum owls_err owls_sigv4_sign(const struct owls_creds *creds, const struct owls_
                               struct owls_sigv4_result *out, struct owls_errmsg *em);
 void owls_sigv4_result_cleanup(struct owls_sigv4_result *r);
 
-/* RFC 3986 percent-encoding of s[0..n) (unreserved A-Z a-z 0-9 - . _ ~ kept);
- * '/' kept when keep_slash. Caller frees. Used for S3 keys and query values. */
+/* RFC 3986 percent-encoding of s[0..n) (unreserved A-Z a-z 0-9 - . _ ~ kept,
+ * every other byte %XX with uppercase hex, so space is %20 and '+' is %2B);
+ * '/' kept when keep_slash. Caller frees with free(). Thread-safe. Used for
+ * S3 keys ("/" + owls_uri_encode(key, len, true) is the path to send and
+ * sign) and query values. */
 char *owls_uri_encode(const char *s, size_t n, bool keep_slash);
 
-/* Forget every cached signing key (cleansed). */
+/* Forget every cached signing key (cleansed). Thread-safe. */
 void owls_sigv4_cache_clear(void);
 
 #endif

@@ -584,6 +584,8 @@ static enum owls_err http_call(const char *method, const char *url, const char *
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "owls-q4d/" OWLS_VERSION);
+    if (env("AWS_CA_BUNDLE") != NULL) /* for an https container endpoint */
+        curl_easy_setopt(h, CURLOPT_CAINFO, env("AWS_CA_BUNDLE"));
     cc = curl_easy_perform(h);
     if (cc != CURLE_OK) {
         *unreachable = cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ||
