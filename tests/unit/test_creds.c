@@ -12,6 +12,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -32,6 +33,8 @@
 #include <cmocka.h>
 
 #include "owls/creds.h"
+#include "owls/fsio.h"
+#include "owls/log.h"
 #include "owls/private/creds.h"
 #include "owls/util.h"
 
@@ -1074,6 +1077,50 @@ static void test_failed_refresh_keeps_old(void **state)
     owls_creds_provider_free(p);
 }
 
+/* Everything the provider logs, at debug level, through a refresh that fails
+ * and one that succeeds, and a profile error: no key, secret or token. */
+static void test_no_secrets_in_logs(void **state)
+{
+    struct owls_creds_provider *p = imds_provider();
+    char *logpath = home_file("log"), *text = NULL;
+    size_t len = 0;
+    int saved = dup(2), fd;
+    long long t0 = atomic_load(&s_clock);
+    static const char *const secrets[] = {"ASIA", "secret-", "token-", IMDS_TOKEN};
+    (void)state;
+
+    fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0 && saved >= 0);
+    fflush(stderr);
+    dup2(fd, 2);
+    log_init("owls", LOG_DEBUG, 0);
+    srv_serve(&s_srv, "LOG", t0 + 600);
+    expect_akid(p, "ASIALOG");
+    pthread_mutex_lock(&s_srv.mu);
+    s_srv.fail_status = 500;
+    pthread_mutex_unlock(&s_srv.mu);
+    clock_advance(61);
+    expect_akid(p, "ASIALOG"); /* refresh fails: a warning */
+    srv_serve(&s_srv, "LOG2", t0 + 7200);
+    clock_advance(61);
+    expect_akid(p, "ASIALOG2");
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    close(fd);
+    log_init("owls", LOG_INFO, 0);
+
+    assert_int_equal(owls_file_read(logpath, &text, &len, NULL), OWLS_OK);
+    assert_non_null(strstr(text, "refreshing AWS credentials failed")); /* it did log */
+    for (size_t i = 0; i < OWLS_ARRAY_LEN(secrets); i++)
+        if (strstr(text, secrets[i]) != NULL)
+            fail_msg("the log shows \"%s\":\n%s", secrets[i], text);
+    free(text);
+    unlink(logpath);
+    free(logpath);
+    owls_creds_provider_free(p);
+}
+
 /* ---- concurrency --------------------------------------------------------------------------- */
 
 #define NTHREADS 8
@@ -1231,6 +1278,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refresh_when_near, setup_srv, teardown_srv),
         cmocka_unit_test_setup_teardown(test_fruitless_refresh_backs_off, setup_srv, teardown_srv),
         cmocka_unit_test_setup_teardown(test_failed_refresh_keeps_old, setup_srv, teardown_srv),
+        cmocka_unit_test_setup_teardown(test_no_secrets_in_logs, setup_srv, teardown_srv),
         cmocka_unit_test_setup_teardown(test_concurrent_first_get, setup_srv, teardown_srv),
         cmocka_unit_test_setup_teardown(test_refresh_does_not_block_others, setup_srv,
                                         teardown_srv),
