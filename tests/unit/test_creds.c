@@ -368,10 +368,14 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    static const char *const files[] = {"credentials", "config", "token"};
+    static const char *const files[] = {"credentials", "config", "token", "log",
+                                        ".aws/credentials"};
+    char *aws = home_file(".aws");
     (void)state;
     for (size_t i = 0; i < OWLS_ARRAY_LEN(files); i++)
-        rm_home_file(files[i]);
+        rm_home_file(files[i]); /* also after a failed test */
+    rmdir(aws);
+    free(aws);
     rmdir(s_home);
     return 0;
 }
