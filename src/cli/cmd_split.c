@@ -36,7 +36,8 @@ int owls_cli_split(int argc, char **argv)
 
     owls_time_now_rfc3339(started);
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "o:r:h", longopts, NULL)) != -1) {
+    opterr = 0; /* our one-line message, not getopt's */
+    while ((opt = getopt_long(argc, argv, ":o:r:h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'o':
             outdir = optarg;
@@ -47,8 +48,11 @@ int owls_cli_split(int argc, char **argv)
         case 'h':
             puts("usage: owls-q4 split INPUT -o DIR [--run-id ID]");
             return EX_OK;
+        case ':':
+            return owls_cli_fail(OWLS_EUSAGE, "split: option %s needs a value", argv[optind - 1]);
         default:
-            return owls_cli_fail(OWLS_EUSAGE, "split: bad option (try owls-q4 split --help)");
+            return owls_cli_fail(OWLS_EUSAGE, "split: unknown option %s (try owls-q4 split --help)",
+                                 argv[optind - 1]);
         }
     }
     if (optind != argc - 1)

@@ -208,8 +208,9 @@ static void grow_values(struct reader *r, size_t need)
         cap *= 2;
     for (size_t j = 0; j < r->t->ncols; j++) {
         struct owls_column *c = &r->t->cols[j];
-        if (c->all_numeric)
+        if (c->all_numeric) {
             c->values = owls_xreallocarray(c->values, cap, sizeof(double));
+        }
     }
     r->cap = cap;
 }
@@ -283,7 +284,7 @@ static enum owls_err read_header(struct rec_iter *it, const char *source, struct
 
     *out = NULL;
     if (k == REC_END)
-        return owls_errmsg_set(em, OWLS_EBAD_CSV, "%s: empty file", source);
+        return owls_errmsg_set(em, OWLS_EBAD_CSV, "%s: line 1: empty file, no header", source);
     if (k == REC_ERROR)
         return owls_errmsg_set(em, OWLS_EBAD_CSV, "%s: %s", source, it->errtext);
     if (k == REC_FAST) {

@@ -10,6 +10,7 @@
 #include "owls/csv.h"
 #include "owls/fsio.h"
 #include "owls/input.h"
+#include "owls/parquet.h"
 
 enum owls_err owls_input_load_file(const char *path, struct owls_input *in, struct owls_errmsg *em)
 {
@@ -69,8 +70,7 @@ enum owls_err owls_input_read_table(const struct owls_input *in, enum owls_forma
     case OWLS_FORMAT_CSV:
         return owls_csv_read(in->data, in->len, source, NULL, out, em);
     case OWLS_FORMAT_PARQUET:
-        return owls_errmsg_set(em, OWLS_EUNSUPPORTED_FORMAT,
-                               "%s: Parquet input is not supported by this build", source);
+        return owls_parquet_read(in->data, in->len, source, out, em);
     case OWLS_FORMAT_AUTO:
         break;
     }

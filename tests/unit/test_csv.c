@@ -154,7 +154,7 @@ struct err_case {
 };
 
 static const struct err_case s_err[] = {
-    {"empty file", "", OWLS_EBAD_CSV, "t.csv: empty file"},
+    {"empty file", "", OWLS_EBAD_CSV, "t.csv: line 1: empty file"},
     {"bom only", "\xEF\xBB\xBF", OWLS_EBAD_CSV, "empty file"},
     {"unterminated quote", "a,b\n1,2\n3,\"4\n5,6\n", OWLS_EBAD_CSV,
      "line 3: unterminated quoted field"},
