@@ -51,10 +51,10 @@ SRCS += src/common/timefmt.c
 # --- q4: readers, typing, the split, artifact writers (no AWS, no threads) --
 SRCS += src/q4/numparse.c
 SRCS += src/q4/table.c
-#SRCS += src/q4/csv.c
-#SRCS += src/q4/input.c
-#SRCS += src/q4/split.c
-#SRCS += src/q4/artifacts.c
+SRCS += src/q4/csv.c
+SRCS += src/q4/input.c
+SRCS += src/q4/split.c
+SRCS += src/q4/artifacts.c
 SRCS += src/q4/thrift.c
 SRCS += src/q4/parquet.c
 
