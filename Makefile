@@ -70,6 +70,8 @@ SRCS += src/aws/sqs.c
 
 # --- daemon: configuration, poller, pool, job lifecycle, systemd ------------
 SRCS += src/daemon/config.c
+SRCS += src/daemon/services.c
+SRCS += src/daemon/jobmsg.c
 
 # --- binaries -----------------------------------------------------------------
 CLI_SRCS  = src/cli/main.c
@@ -135,7 +137,7 @@ asan:
 	  CFLAGS="$(SAN_FLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all" unit
 tsan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-tsan \
-	  CFLAGS="$(SAN_FLAGS) -fsanitize=thread" OWLS_UNIT_FILTER=thread unit
+	  CFLAGS="$(SAN_FLAGS) -fsanitize=thread" unit
 
 # --- lint: format and banned calls ------------------------------------------
 FMT_FILES = $(shell git ls-files -co --exclude-standard -- '*.c' '*.h' 2>/dev/null)
@@ -157,13 +159,13 @@ fuzz: fuzz-build
 	$(Q)tests/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/fuzz/%)
 
 # --- integration: real binaries, real moto, numpy/LAPACK reference ----------
-integration: $(BINS)
+integration: $(BINS) $(BUILD)/awsprobe
 	$(Q)OWLS_BUILD=$(BUILD) tests/integration/run.sh
 
 valgrind: $(BINS)
 	$(Q)OWLS_BUILD=$(BUILD) tests/valgrind.sh
 
-check: lint all unit asan tsan fuzz integration valgrind
+check: lint all unit asan tsan fuzz integration valgrind ops-test
 
 bench: $(BINS)
 	$(Q)OWLS_BUILD=$(BUILD) tests/bench/run.sh

@@ -23,19 +23,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "owls/endpoint.h"
 #include "owls/err.h"
 
 #define OWLS_CONFIG_DEFAULT_PATH "/etc/owls-q4.conf"
 #define OWLS_CONFIG_MAX_THREADS  256
 
-/* [s3] addressing: how bucket names go into S3 requests. AUTO leaves the
+/* [s3] addressing is endpoint.h's enum owls_s3_addressing: AUTO leaves the
  * choice to the S3 client (virtual-hosted style where the endpoint and the
  * bucket name allow it, path style otherwise, e.g. on moto or LocalStack). */
-enum owls_s3_addressing {
-    OWLS_S3_ADDRESSING_AUTO = 0,
-    OWLS_S3_ADDRESSING_PATH,
-    OWLS_S3_ADDRESSING_VIRTUAL,
-};
 
 /* Every effective setting, in the order --check-config prints them. */
 enum owls_config_key {

@@ -125,9 +125,9 @@ static const struct key_def s_keys[OWLS_CFG_KEY_COUNT] = {
 static const char *const s_sections[] = {"aws", "s3", "sqs", "worker", "log"};
 
 static const char *const s_addressing[] = {
-    [OWLS_S3_ADDRESSING_AUTO] = "auto",
-    [OWLS_S3_ADDRESSING_PATH] = "path",
-    [OWLS_S3_ADDRESSING_VIRTUAL] = "virtual",
+    [OWLS_S3_ADDR_AUTO] = "auto",
+    [OWLS_S3_ADDR_PATH] = "path",
+    [OWLS_S3_ADDR_VIRTUAL] = "virtual",
 };
 
 /* ---- small helpers --------------------------------------------------------- */

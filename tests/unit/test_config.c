@@ -166,7 +166,7 @@ static void check_spec_values(const char *what, const struct owls_config *c)
     assert_null(c->ca_bundle);
     assert_string_equal(c->archive_bucket, "owls-q4-archive");
     assert_string_equal(c->artifacts_bucket, "owls-q4-artifacts");
-    assert_int_equal(c->addressing, OWLS_S3_ADDRESSING_AUTO);
+    assert_int_equal(c->addressing, OWLS_S3_ADDR_AUTO);
     assert_string_equal(c->work_queue_url,
                         "https://sqs.us-east-1.amazonaws.com/123456789012/owls-q4-work");
     assert_string_equal(c->done_queue_url,
@@ -218,7 +218,7 @@ static void test_defaults(void **state)
 
     assert_string_equal(c->region, "us-east-1");
     assert_null(c->endpoint_url);
-    assert_int_equal(c->addressing, OWLS_S3_ADDRESSING_AUTO);
+    assert_int_equal(c->addressing, OWLS_S3_ADDR_AUTO);
     assert_int_equal(c->wait_time_seconds, 20);
     assert_int_equal(c->max_messages, 10);
     assert_int_equal(c->visibility_timeout, 300);
@@ -1371,7 +1371,7 @@ static void test_getenv(void **state)
     assert_null(owls_config_getenv(env, "NOEQ"));
     assert_null(owls_config_getenv(env, "C"));
     assert_string_equal(owls_config_key_name(OWLS_CFG_MAX_MESSAGES), "[sqs] max_messages");
-    assert_string_equal(owls_s3_addressing_name(OWLS_S3_ADDRESSING_VIRTUAL), "virtual");
+    assert_string_equal(owls_s3_addressing_name(OWLS_S3_ADDR_VIRTUAL), "virtual");
 }
 
 int main(void)
