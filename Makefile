@@ -72,10 +72,17 @@ SRCS += src/aws/sqs.c
 SRCS += src/daemon/config.c
 SRCS += src/daemon/services.c
 SRCS += src/daemon/jobmsg.c
+SRCS += src/daemon/notify.c
+SRCS += src/daemon/job.c
+SRCS += src/daemon/pool.c
+SRCS += src/daemon/poller.c
 
 # --- binaries -----------------------------------------------------------------
 CLI_SRCS  = src/cli/main.c
 CLI_SRCS += src/cli/cmd_split.c
+CLI_SRCS += src/cli/clicfg.c
+CLI_SRCS += src/cli/cmd_submit.c
+CLI_SRCS += src/cli/cmd_results.c
 DAEMON_SRCS = src/daemon/main.c
 # test tool driven by tests/integration/test_aws_client.sh (never installed)
 AWSPROBE_SRCS = tests/integration/awsprobe.c
@@ -91,7 +98,7 @@ UNIT_SRCS   = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS   = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS   = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
-BINS = $(BUILD)/owls-q4
+BINS = $(BUILD)/owls-q4 $(BUILD)/owls-q4d
 
 .PHONY: all lib check unit asan tsan lint fuzz fuzz-build fuzz-bins integration valgrind \
         bench deps install uninstall clean
