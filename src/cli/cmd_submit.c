@@ -76,17 +76,18 @@ static enum owls_err submit_key(const char *run_id, const char *path, char **key
 
     *key = NULL;
     if (*base == '\0') {
-        owls_errmsg_set(em, rc, "%s: no file name to use in the input key", path);
+        owls_errmsg_set(em, rc, "%.300s: no file name to use in the input key", path);
         goto out;
     }
     if (!owls_utf8_valid(base, strlen(base))) {
-        owls_errmsg_set(em, rc, "%s: the file name is not valid UTF-8 (S3 keys must be)", path);
+        owls_errmsg_set(em, rc, "%.300s: the file name is not valid UTF-8 (S3 keys must be)", path);
         goto out;
     }
     k = owls_xasprintf("run=%s/input/%s", run_id, base);
     if (strlen(k) > OWLS_KEY_MAX) {
-        owls_errmsg_set(em, rc, "%s: the input key would be %zu bytes, more than S3's %d", path,
-                        strlen(k), OWLS_KEY_MAX);
+        /* the reason first: a long name would push it out of em */
+        owls_errmsg_set(em, rc, "the input key would be %zu bytes, more than S3's %d: %.300s",
+                        strlen(k), OWLS_KEY_MAX, path);
         goto out;
     }
     *key = k;
