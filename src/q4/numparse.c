@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "owls/numparse.h"
+#include "owls/private/dtoa.h"
 #include "owls/util.h"
 
 static const double s_pow10[] = {
@@ -125,36 +126,6 @@ static bool parse_general(const char *s, size_t n, double *out)
     return slow_parse(num, (size_t)(end - num), out);
 }
 
-bool owls_num_parse(const char *s, size_t n, double *out)
-{
-    const char *p = s, *end = s + n, *digits;
-    uint64_t mant = 0;
-    size_t nint, nfrac = 0;
-    bool neg;
-
-    /* The common shape, "-12.345678": sign, at most 19 digits, no spaces,
-     * no exponent. Everything else takes the general scanner. */
-    if (n == 0 || n > 21)
-        return parse_general(s, n, out);
-    neg = *p == '-';
-    p += *p == '-' || *p == '+';
-    digits = p;
-    while (p < end && is_digit(*p))
-        mant = mant * 10 + (uint64_t)(*p++ - '0');
-    nint = (size_t)(p - digits);
-    if (p < end && *p == '.') {
-        const char *f = ++p;
-        while (p < end && is_digit(*p))
-            mant = mant * 10 + (uint64_t)(*p++ - '0');
-        nfrac = (size_t)(p - f);
-    }
-    if (p != end || nint + nfrac == 0 || nint + nfrac > 19 || nfrac > 22 || mant > MAX_EXACT_MANT)
-        return parse_general(s, n, out);
-    double v = (double)mant / s_pow10[nfrac];
-    *out = neg ? -v : v;
-    return true;
-}
-
 static const uint64_t s_pow10_u64[9] = {1,      10,      100,      1000,     10000,
                                         100000, 1000000, 10000000, 100000000};
 
@@ -254,6 +225,15 @@ const char *owls_num_scan_field(const char *p, const char *end, const char *limi
     return p;
 }
 
+bool owls_num_parse(const char *s, size_t n, double *out)
+{
+    /* The common shape ("-12.345678") through the CSV reader's scanner,
+     * bounded by the field itself; everything else the general way. */
+    if (n > 0 && owls_num_scan_field(s, s + n, s + n, ',', out) == s + n)
+        return true;
+    return parse_general(s, n, out);
+}
+
 /* The grammar alone, written as plainly as possible (the reference). */
 static bool grammar_ok(const char *s, size_t n, size_t *b, size_t *e)
 {
@@ -301,56 +281,8 @@ bool owls_num_parse_ref(const char *s, size_t n, double *out)
 
 size_t owls_num_format(double v, char out[32])
 {
-    int len;
-
-    if (v == 0) {
-        len = snprintf(out, 32, "%s", signbit(v) ? "-0" : "0");
-        return (size_t)len;
-    }
-    /* Fast: the fewest decimals k such that m / 10^k (m = v·10^k rounded,
-     * |m| < 2^53) is exactly v; strtod() computes that same correctly
-     * rounded quotient when it reads the text back. */
-    for (int k = 0; k <= 17; k++) {
-        double scaled = v * s_pow10[k];
-        double m;
-        if (!(fabs(scaled) < (double)MAX_EXACT_MANT))
-            break;
-        m = nearbyint(scaled);
-        if (m / s_pow10[k] != v)
-            continue;
-        char digits[24];
-        long long im = (long long)m;
-        unsigned long long um =
-            im < 0 ? (unsigned long long)0 - (unsigned long long)im : (unsigned long long)im;
-        int nd = snprintf(digits, sizeof(digits), "%llu", um);
-        char *o = out;
-        if (im < 0)
-            *o++ = '-';
-        if (k == 0) {
-            memcpy(o, digits, (size_t)nd);
-            o += nd;
-        } else if (nd > k) {
-            memcpy(o, digits, (size_t)(nd - k));
-            o += nd - k;
-            *o++ = '.';
-            memcpy(o, digits + nd - k, (size_t)k);
-            o += k;
-        } else {
-            *o++ = '0';
-            *o++ = '.';
-            memset(o, '0', (size_t)(k - nd));
-            o += k - nd;
-            memcpy(o, digits, (size_t)nd);
-            o += nd;
-        }
-        *o = '\0';
-        return (size_t)(o - out);
-    }
-    /* General: the shortest of %.15g, %.16g, %.17g that reads back exactly. */
-    for (int prec = 15; prec <= 17; prec++) {
-        len = snprintf(out, 32, "%.*g", prec, v);
-        if (strtod(out, NULL) == v)
-            break;
-    }
-    return (size_t)len;
+    /* Shortest round-trip digits (Schubfach, see dtoa.c): exact for every
+     * finite double, no strtod() check needed; plain text for ordinary
+     * magnitudes, exponent form for tiny and huge ones. */
+    return owls_dtoa_format(v, out);
 }
