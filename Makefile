@@ -50,6 +50,7 @@ SRCS += src/common/timefmt.c
 
 # --- q4: readers, typing, the split, artifact writers (no AWS, no threads) --
 SRCS += src/q4/numparse.c
+SRCS += src/q4/dtoa.c
 SRCS += src/q4/table.c
 SRCS += src/q4/csv.c
 SRCS += src/q4/input.c
