@@ -14,6 +14,8 @@ tests=(
 )
 [[ -f tests/integration/test_aws_client.sh ]] &&
   tests+=("aws-client     bash tests/integration/test_aws_client.sh")
+[[ -f tests/integration/test_cli_aws.sh ]] &&
+  tests+=("cli-aws        bash tests/integration/test_cli_aws.sh")
 [[ -f tests/parquet/test_equivalence.sh ]] &&
   tests+=("parquet-equiv  bash tests/parquet/test_equivalence.sh")
 for t in tests/integration/test_daemon_*.sh; do
