@@ -178,6 +178,13 @@ check: lint all unit asan tsan fuzz integration valgrind ops-test
 bench: $(BINS)
 	$(Q)OWLS_BUILD=$(BUILD) tests/bench/run.sh
 
+# --- demo: the README's one command (scripts/demo.sh): make deps, build, moto on
+# 127.0.0.1, deploy-local, owls-q4d, one job through the aws CLI, artifacts and
+# er.json, then stop everything. No prerequisites: deps must come before the build.
+.PHONY: demo
+demo:
+	$(Q)BUILD=$(BUILD) scripts/demo.sh
+
 # --- deps: idempotent; apt-get update only when something is missing --------
 DEB_PKGS = build-essential pkg-config clang clang-format libclang-rt-14-dev valgrind \
            libcurl4-openssl-dev libssl-dev libxml2-dev libjansson-dev libgsl-dev \
