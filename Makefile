@@ -87,6 +87,8 @@ CLI_SRCS += src/cli/cmd_results.c
 DAEMON_SRCS = src/daemon/main.c
 # test tool driven by tests/integration/test_aws_client.sh (never installed)
 AWSPROBE_SRCS = tests/integration/awsprobe.c
+# phase timer driven by tests/bench/bench_parquet.sh (never installed)
+READBENCH_SRCS = tests/bench/readbench.c
 
 OBJS        = $(SRCS:%.c=$(BUILD)/%.o)
 TOBJS       = $(SRCS:%.c=$(BUILD)/t/%.o)
@@ -130,6 +132,9 @@ $(BUILD)/owls-q4d: $(DAEMON_OBJS) $(LIB)
 
 $(BUILD)/awsprobe: $(AWSPROBE_SRCS:%.c=$(BUILD)/%.o) $(LIB)
 	$(call say,LD,$@)$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) -o $@ $(AWSPROBE_SRCS:%.c=$(BUILD)/%.o) $(LIB) $(LDLIBS)
+
+$(BUILD)/readbench: $(READBENCH_SRCS:%.c=$(BUILD)/%.o) $(LIB)
+	$(call say,LD,$@)$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) -o $@ $(READBENCH_SRCS:%.c=$(BUILD)/%.o) $(LIB) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(TLIB)
 	@mkdir -p $(dir $@)
@@ -175,7 +180,7 @@ valgrind: $(BINS)
 
 check: lint all unit asan tsan fuzz integration valgrind ops-test
 
-bench: $(BINS)
+bench: $(BINS) $(BUILD)/readbench
 	$(Q)OWLS_BUILD=$(BUILD) tests/bench/run.sh
 
 # --- demo: the README's one command (scripts/demo.sh): make deps, build, moto on
