@@ -28,10 +28,11 @@
 #
 # moto is the limit on throughput: it spends ~4 ms of CPU per SQS request
 # (~250 requests/s on this 2-core machine, shared with the consumers) and
-# answers S3 with Connection: close; a job is ~9 requests (receive share,
-# MANIFEST check, input GET, 5 PUTs, SendMessage, DeleteMessage), so jobs/s
-# here measure moto as much as the consumers: read them with the moto CPU
-# column and the CPU-ms-per-job row.
+# answers S3 with Connection: close; a job is 9-12 requests (receive share,
+# MANIFEST check, input GET, 5 PUTs, SendMessage, DeleteMessage, and HEADs),
+# so jobs/s here measure moto as much as the consumers: read them with the
+# moto-CPU, requests-per-job (moto's access log minus the driver's own calls)
+# and CPU-ms-per-job rows.
 #
 # Interpreters: the driver and moto run in the python3 on PATH (boto3, moto);
 # the baseline runs there too and appends Debian's dist-packages for pandas
@@ -89,7 +90,7 @@ NLAT = int(E.get("OWLS_BENCH_LATENCY_JOBS", "100"))
 NJOBS = int(E.get("OWLS_BENCH_JOBS", "500"))
 WORKERS = [int(w) for w in E.get("OWLS_BENCH_WORKERS", "1 2 4").split()]
 TP_RUNS = int(E.get("OWLS_BENCH_TP_RUNS", "1"))
-READY_TIMEOUT, JOB_TIMEOUT, STOP_TIMEOUT = 30.0, 60.0, 90.0
+READY_TIMEOUT, JOB_TIMEOUT, STOP_TIMEOUT = 30.0, 60.0, 45.0   # grace in the config: 30 s
 EP, MOTO_PID = E["MOTO_ENDPOINT"], int(E["MOTO_PID"])
 ARCHIVE, ARTIFACTS = E["OWLS_ARCHIVE_BUCKET"], E["OWLS_ARTIFACTS_BUCKET"]
 MOTO_LOG = os.path.join(tmp, "moto", "moto.log")
@@ -99,6 +100,9 @@ ACCESS = re.compile(rb'"[A-Z]+ \S+ HTTP/1\.[01]" [0-9]{3} ')   # one werkzeug ac
 
 class Broken(Exception):
     pass
+
+DRIVER = {"calls": 0}   # the driver's own requests to moto, subtracted from moto's count
+STOPS = []              # (phase, seconds, exit codes) of every SIGTERM stop
 
 def say(msg):
     print(f"bench_daemon: {msg}", flush=True)
@@ -186,11 +190,33 @@ class Group:
             conf = write_conf(tag, 1, self.work, self.done)
             cmds = [["python3", baseline_py, "-c", conf] for _ in range(workers)]
         self.logs = [os.path.join(tmp, f"{tag}-{i}.log") for i in range(len(cmds))]
+        t_spawn = time.monotonic()
         self.procs = [subprocess.Popen(c, env=env, stdin=subprocess.DEVNULL, stdout=open(l, "wb"),
                                        stderr=subprocess.STDOUT)
                       for c, l in zip(cmds, self.logs)]
         self.pids = [p.pid for p in self.procs]
+        # Keep reading the notify socket for the consumers' whole life, as systemd
+        # does: sd_notify() blocks once net.unix.max_dgram_qlen (10) datagrams sit
+        # unread, and a consumer stuck there would never see its SIGTERM.
+        self.ready, self.cv, self.closing = 0, threading.Condition(), False
+        self.sock.settimeout(0.2)
+        self.reader = threading.Thread(target=self.read_notify, daemon=True)
+        self.reader.start()
         self.wait_ready()
+        self.ready_ms = (time.monotonic() - t_spawn) * 1000.0
+
+    def read_notify(self):
+        while not self.closing:
+            try:
+                msg = self.sock.recv(4096).decode("utf-8", "replace")
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if "READY=1" in msg.split("\n"):
+                with self.cv:
+                    self.ready += 1
+                    self.cv.notify_all()
 
     def tail(self):
         out = []
@@ -200,20 +226,16 @@ class Group:
         return "\n".join(out)
 
     def wait_ready(self):
-        need, deadline = len(self.procs), time.monotonic() + READY_TIMEOUT
-        self.sock.settimeout(0.5)
-        while need:
-            for p in self.procs:
-                if p.poll() is not None:
-                    raise Broken(f"{self.kind} exited with {p.returncode} before READY=1:\n{self.tail()}")
-            if time.monotonic() > deadline:
-                raise Broken(f"{self.kind}: no READY=1 within {READY_TIMEOUT:.0f} s:\n{self.tail()}")
-            try:
-                msg = self.sock.recv(4096).decode()
-            except socket.timeout:
-                continue
-            if "READY=1" in msg.split("\n"):
-                need -= 1
+        deadline = time.monotonic() + READY_TIMEOUT
+        with self.cv:
+            while self.ready < len(self.procs):
+                for p in self.procs:
+                    if p.poll() is not None:
+                        raise Broken(f"{self.kind} exited with {p.returncode} before READY=1:\n"
+                                     + self.tail())
+                if time.monotonic() > deadline:
+                    raise Broken(f"{self.kind}: no READY=1 within {READY_TIMEOUT:.0f} s:\n{self.tail()}")
+                self.cv.wait(0.2)
 
     def alive(self):
         for p in self.procs:
@@ -238,7 +260,10 @@ class Group:
                 p.kill()
                 p.wait()
                 rcs.append("killed")
+        self.closing = True
+        self.reader.join()
         self.sock.close()
+        STOPS.append((self.tag, time.monotonic() - t0, rcs))
         return time.monotonic() - t0, rcs
 
 def job(run_id):
@@ -253,6 +278,7 @@ def collect(group, want, deadline):
             raise Broken(f"{group.kind}: {len(want) - len(seen)} of {len(want)} jobs not done in time:\n"
                          + group.tail())
         r = sqs.receive_message(QueueUrl=group.done, MaxNumberOfMessages=10, WaitTimeSeconds=2)
+        DRIVER["calls"] += 1
         msgs = r.get("Messages", [])
         if not msgs:
             continue
@@ -267,6 +293,7 @@ def collect(group, want, deadline):
                     failed.append(d)
         sqs.delete_message_batch(QueueUrl=group.done, Entries=[
             {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)])
+        DRIVER["calls"] += 1
     if failed:
         raise Broken(f"{group.kind}: {len(failed)} jobs did not succeed, e.g. {json.dumps(failed[0])}")
     return last, seen
@@ -279,7 +306,7 @@ def phase_idle(kind):
         time.sleep(IDLE)        # the measurement window itself, not a synchronisation
         c1, t1 = g.cpu(), time.monotonic()
         g.alive()
-        res = {"idle_cpu_pct": 100.0 * (c1 - c0) / HZ / (t1 - t0),
+        res = {"ready_ms": g.ready_ms, "idle_cpu_pct": 100.0 * (c1 - c0) / HZ / (t1 - t0),
                "idle_rss_mb": g.kb("VmRSS") / 1024, "idle_hwm_mb": g.kb("VmHWM") / 1024,
                "idle_req_per_min": moto_requests(off) * 60.0 / (t1 - t0)}
     finally:
@@ -292,33 +319,38 @@ def phase_latency(kind):
     lat, dur = [], []
     try:
         say(f"{kind}: latency, {NLAT} jobs one at a time")
+        off, d0 = moto_log_size(), DRIVER["calls"]
         for i in range(NLAT):
             rid = f"lat-{kind}-{i:04d}"
             t0 = time.perf_counter()
             sqs.send_message(QueueUrl=g.work, MessageBody=job(rid))
+            DRIVER["calls"] += 1
             t1, seen = collect(g, {rid}, time.monotonic() + JOB_TIMEOUT)
             lat.append((t1 - t0) * 1000.0)
             dur.append(seen[rid][1].get("duration_ms", float("nan")))
         g.alive()
         hwm = g.kb("VmHWM") / 1024
+        req = (moto_requests(off) - (DRIVER["calls"] - d0)) / NLAT
     finally:
         g.stop()
     lat.sort()
     return {"lat_median_ms": statistics.median(lat), "lat_p99_ms": lat[math.ceil(0.99 * len(lat)) - 1],
-            "lat_min_ms": lat[0], "job_ms_median": statistics.median(dur), "lat_hwm_mb": hwm}
+            "lat_min_ms": lat[0], "job_ms_median": statistics.median(dur), "lat_hwm_mb": hwm,
+            "req_per_job": req}
 
 def phase_throughput(kind, workers, run):
     g = Group(kind, workers, f"{kind}-tp{workers}-{run}")
     try:
         rids = [f"tp-{kind}-w{workers}-r{run}-{i:04d}" for i in range(NJOBS)]
-        c0, m0 = g.cpu(), cpu_ticks(MOTO_PID)
+        c0, m0, off, d0 = g.cpu(), cpu_ticks(MOTO_PID), moto_log_size(), DRIVER["calls"]
         t0, w0 = time.perf_counter(), time.monotonic()
-        err = []
+        err, sent = [], [0]
         def send():
             try:
                 for i in range(0, NJOBS, 10):
                     r = sqs.send_message_batch(QueueUrl=g.work, Entries=[
                         {"Id": str(j), "MessageBody": job(rid)} for j, rid in enumerate(rids[i:i + 10])])
+                    sent[0] += 1
                     if r.get("Failed"):
                         err.append(r["Failed"])
             except Exception as e:  # reported below, fails the run
@@ -330,8 +362,11 @@ def phase_throughput(kind, workers, run):
         if err:
             raise Broken(f"sending jobs failed: {err[0]}")
         c1, m1, w1 = g.cpu(), cpu_ticks(MOTO_PID), time.monotonic()
+        DRIVER["calls"] += sent[0]
+        req = (moto_requests(off) - (DRIVER["calls"] - d0)) / NJOBS
         res = {"jobs_per_s": NJOBS / (t1 - t0), "cpu_ms_per_job": 1000.0 * (c1 - c0) / HZ / NJOBS,
-               "moto_cpu_pct": 100.0 * (m1 - m0) / HZ / (w1 - w0), "hwm_mb": g.kb("VmHWM") / 1024}
+               "moto_cpu_pct": 100.0 * (m1 - m0) / HZ / (w1 - w0), "hwm_mb": g.kb("VmHWM") / 1024,
+               "req_per_job": req}
     finally:
         g.stop()
     return res
@@ -372,7 +407,8 @@ def row(name, key, fmt, target=None, lower_better=True, sub=None):
     cell = lambda v: "-" if v is None else fmt.format(v)
     rows.append((name, cell(dv), cell(bv), ratio, verdict))
 
-row("idle CPU, % of a core", "idle_cpu_pct", "{:.3f}", (0.5, "< 0.5 %"))
+row("start to READY=1, ms", "ready_ms", "{:.0f}")
+row(f"idle CPU over {IDLE:.0f} s, % of a core", "idle_cpu_pct", "{:.3f}", (0.5, "< 0.5 %"))
 row("idle SQS/S3 requests per minute", "idle_req_per_min", "{:.1f}")
 row("idle VmRSS, MB", "idle_rss_mb", "{:.1f}", (16, "< 16 MB"))
 row("idle VmHWM, MB", "idle_hwm_mb", "{:.1f}")
@@ -381,10 +417,12 @@ row(f"latency median, ms ({NLAT} jobs)", "lat_median_ms", "{:.1f}")
 row("latency p99, ms", "lat_p99_ms", "{:.1f}")
 row("latency min, ms", "lat_min_ms", "{:.1f}")
 row("job duration_ms (own report), median", "job_ms_median", "{:.1f}")
+row("moto requests per job (consumer's)", "req_per_job", "{:.1f}")
 for w in WORKERS:
     row(f"jobs/s, {w} worker(s), {NJOBS} jobs *", "jobs_per_s", "{:.1f}", lower_better=False, sub=f"tp{w}")
     row(f"  consumer CPU ms per job", "cpu_ms_per_job", "{:.2f}", sub=f"tp{w}")
     row(f"  moto CPU meanwhile, % of a core", "moto_cpu_pct", "{:.0f}", sub=f"tp{w}")
+    row(f"  moto requests per job (consumer's)", "req_per_job", "{:.1f}", sub=f"tp{w}")
     row(f"  consumer VmHWM after the run, MB", "hwm_mb", "{:.1f}", sub=f"tp{w}")
 
 print()
@@ -397,11 +435,11 @@ for r in rows:
     print(f"{r[0]:<{w0}}  {r[1]:>10}  {r[2]:>10}  {r[3]:>7}  {r[4]}")
 print("ratio: how many times better owls-q4d is (baseline/daemon, or daemon/baseline for jobs/s).")
 print("* moto caps at ~250 SQS requests/s on this machine (~4 ms of its CPU each, one Python")
-print("  process sharing the 2 cores with the consumer); a job costs ~9 requests, so jobs/s")
+print("  process sharing the 2 cores with the consumer); a job costs 9-12 requests, so jobs/s")
 print("  measure moto too: see its CPU share and the consumer's CPU ms per job.")
 print(f"  baseline workers = processes; daemon workers = [worker] threads. Runs per figure: {TP_RUNS}.")
+for tag, secs, rcs in STOPS:
+    if any(rc != 0 for rc in rcs):
+        print(f"note: {tag}: exit status {rcs} after SIGTERM ({secs:.1f} s; expected 0)")
 sys.stdout.flush()
-for kind, r in R.items():
-    if any(rc != 0 for rc in r["stop_rc"]):
-        print(f"note: {kind} exited with {r['stop_rc']} on SIGTERM (expected 0)")
 PYEOF
