@@ -17,6 +17,7 @@
  * Everything runs in a fixed order on one thread: results are bit-identical
  * from run to run.
  */
+#include <gsl/gsl_eigen.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_matrix.h>
@@ -261,23 +262,66 @@ static bool cholesky(const double *G, size_t d, gsl_matrix *L)
     return ok;
 }
 
-/* R of Z by CholeskyQR2 (Fukaya et al. 2014): R1 = chol(Z^T Z), Q1 = Z R1^-1,
- * R2 = chol(Q1^T Q1), R = R2 R1. Two streaming passes of cheap, pipelined
- * arithmetic; as accurate as Householder QR while kappa(Z) < ~1e6. The
- * Cholesky factorizations are GSL's. False: use r_factor_tsqr(). */
-static bool r_factor_cholqr2(const double *const *x, size_t n, size_t d, const double *mean,
-                             const double *scale, gsl_matrix *R)
+/* lambda_1 / lambda_2 of the symmetric d x d G (row-major), by GSL. */
+static double top_eigen_ratio(const double *G, size_t d)
+{
+    gsl_matrix *A = gsl_matrix_alloc(d, d);
+    gsl_vector *ev = gsl_vector_alloc(d);
+    gsl_eigen_symm_workspace *w = gsl_eigen_symm_alloc(d);
+    double l1 = 0, l2 = 0, ratio = INFINITY;
+
+    for (size_t i = 0; i < d * d; i++)
+        A->data[(i / d) * A->tda + i % d] = G[i];
+    if (gsl_eigen_symm(A, ev, w) == GSL_SUCCESS) {
+        for (size_t k = 0; k < d; k++) {
+            double l = gsl_vector_get(ev, k);
+            if (l > l1) {
+                l2 = l1;
+                l1 = l;
+            } else if (l > l2) {
+                l2 = l;
+            }
+        }
+        if (l2 > 0)
+            ratio = l1 / l2;
+    }
+    gsl_eigen_symm_free(w);
+    gsl_vector_free(ev);
+    gsl_matrix_free(A);
+    return ratio;
+}
+
+/*
+ * R of Z by CholeskyQR (Fukaya et al. 2014): R1 = chol(Z^T Z); when allowed
+ * and lambda_1/lambda_2 <= 100, R1 already gives s1, s2, v1, v2 to ~1e-10
+ * relative (the Gram's rounding, ~(BLOCK + n/BLOCK) ulps of lambda_1, costs
+ * at most lambda_1/lambda_2 in s2's relative accuracy); otherwise CholeskyQR2:
+ * Q1 = Z R1^-1, R2 = chol(Q1^T Q1), R = R2 R1, as accurate as Householder QR
+ * while kappa(Z) < ~1e6. Streaming passes of pipelined arithmetic; the
+ * Cholesky factorizations and eigenvalues are GSL's. False: use
+ * r_factor_tsqr(). *passes tells how many Gram passes were made.
+ */
+#define SINGLE_PASS_MAX_RATIO 100.0
+
+static bool r_factor_cholqr(const double *const *x, size_t n, size_t d, const double *mean,
+                            const double *scale, bool allow_single, gsl_matrix *R, int *passes)
 {
     double *G = owls_xmalloc(d * d * sizeof(double));
     gsl_matrix *L1 = gsl_matrix_alloc(d, d), *L2 = gsl_matrix_alloc(d, d);
     bool ok = false;
 
+    *passes = 1;
     gram_pass(x, n, d, mean, scale, NULL, G);
     if (!cholesky(G, d, L1))
         goto out;
-    gram_pass(x, n, d, mean, scale, L1, G);
-    if (!cholesky(G, d, L2))
-        goto out;
+    if (allow_single && top_eigen_ratio(G, d) <= SINGLE_PASS_MAX_RATIO) {
+        gsl_matrix_set_identity(L2);
+    } else {
+        *passes = 2;
+        gram_pass(x, n, d, mean, scale, L1, G);
+        if (!cholesky(G, d, L2))
+            goto out;
+    }
     /* R = R2 R1 = L2^T L1^T, both upper triangular. */
     for (size_t i = 0; i < d; i++) {
         for (size_t j = 0; j < d; j++) {
@@ -297,10 +341,13 @@ out:
 
 enum owls_err owls_learn_projectors_with(const double *const *x, size_t n, size_t d,
                                          const double *mean, const double *scale,
-                                         enum owls_rfactor method, double *v1, double *v2,
-                                         double sv[2], double evr[2], struct owls_errmsg *em)
+                                         enum owls_rfactor method, enum owls_rfactor *used_out,
+                                         double *v1, double *v2, double sv[2], double evr[2],
+                                         struct owls_errmsg *em)
 {
     enum owls_err rc = OWLS_EINTERNAL;
+    enum owls_rfactor used = method;
+    int passes = 0;
     gsl_matrix *R = gsl_matrix_calloc(d, d);
     gsl_matrix *V = gsl_matrix_alloc(d, d);
     gsl_vector *S = gsl_vector_alloc(d);
@@ -309,15 +356,29 @@ enum owls_err owls_learn_projectors_with(const double *const *x, size_t n, size_
     int status;
 
     pthread_once(&s_gsl_once, gsl_quiet);
-    if (method == OWLS_RFACTOR_TSQR ||
-        (!r_factor_cholqr2(x, n, d, mean, scale, R) && method == OWLS_RFACTOR_AUTO)) {
+    switch (method) {
+    case OWLS_RFACTOR_AUTO:
+    case OWLS_RFACTOR_CHOLQR:
+    case OWLS_RFACTOR_CHOLQR2:
+        if (r_factor_cholqr(x, n, d, mean, scale, method != OWLS_RFACTOR_CHOLQR2, R, &passes)) {
+            used = passes == 1 ? OWLS_RFACTOR_CHOLQR : OWLS_RFACTOR_CHOLQR2;
+            break;
+        }
+        if (method != OWLS_RFACTOR_AUTO) {
+            rc = owls_errmsg_set(em, OWLS_EINTERNAL, "CholeskyQR refused this matrix");
+            goto out;
+        }
+        /* badly conditioned: Householder it is */
+        __attribute__((fallthrough));
+    case OWLS_RFACTOR_TSQR:
+        used = OWLS_RFACTOR_TSQR;
         rc = r_factor_tsqr(x, n, d, mean, scale, R, em);
         if (rc != OWLS_OK)
             goto out;
-    } else if (method == OWLS_RFACTOR_CHOLQR2 && gsl_matrix_isnull(R)) {
-        rc = owls_errmsg_set(em, OWLS_EINTERNAL, "CholeskyQR2 refused this matrix");
-        goto out;
+        break;
     }
+    if (used_out)
+        *used_out = used;
     /* Z = Q R, so Z's singular values and right singular vectors are R's. */
     status = gsl_linalg_SV_decomp_jacobi(R, V, S);
     if (status != GSL_SUCCESS) {
@@ -365,7 +426,8 @@ enum owls_err owls_learn_projectors_linear(const double *const *x, size_t n, siz
                                            double *v2, double sv[2], double evr[2],
                                            struct owls_errmsg *em)
 {
-    return owls_learn_projectors_with(x, n, d, mean, scale, OWLS_RFACTOR_AUTO, v1, v2, sv, evr, em);
+    return owls_learn_projectors_with(x, n, d, mean, scale, OWLS_RFACTOR_AUTO, NULL, v1, v2, sv,
+                                      evr, em);
 }
 
 void owls_four_quadrants(const double *p1, const double *p2, size_t n, uint8_t *quadrant)

@@ -124,8 +124,8 @@ static void test_two_columns_analytic(void **state)
     }
     rho /= N;
     for (int m = OWLS_RFACTOR_TSQR; m <= OWLS_RFACTOR_CHOLQR2; m++) {
-        assert_int_equal(owls_learn_projectors_with(x, N, 2, mean, scale, (enum owls_rfactor)m, v1,
-                                                    v2, sv, evr, &em),
+        assert_int_equal(owls_learn_projectors_with(x, N, 2, mean, scale, (enum owls_rfactor)m,
+                                                    NULL, v1, v2, sv, evr, &em),
                          OWLS_OK);
         near(v1[0], M_SQRT1_2, 1e-12, "v1[0]");
         near(v1[1], M_SQRT1_2, 1e-12, "v1[1]");
@@ -160,12 +160,12 @@ static void test_cholqr2_matches_tsqr(void **state)
         cols[5][i] = cols[4][i] * 1e-3 + cols[5][i] * 1e-7; /* nearly collinear */
     }
     owls_scaler_fit(x, N, D, mean, scale);
-    assert_int_equal(
-        owls_learn_projectors_with(x, N, D, mean, scale, OWLS_RFACTOR_TSQR, a1, a2, sa, ea, &em),
-        OWLS_OK);
-    assert_int_equal(
-        owls_learn_projectors_with(x, N, D, mean, scale, OWLS_RFACTOR_CHOLQR2, b1, b2, sb, eb, &em),
-        OWLS_OK);
+    assert_int_equal(owls_learn_projectors_with(x, N, D, mean, scale, OWLS_RFACTOR_TSQR, NULL, a1,
+                                                a2, sa, ea, &em),
+                     OWLS_OK);
+    assert_int_equal(owls_learn_projectors_with(x, N, D, mean, scale, OWLS_RFACTOR_CHOLQR2, NULL,
+                                                b1, b2, sb, eb, &em),
+                     OWLS_OK);
     for (int k = 0; k < 2; k++) {
         near(sb[k], sa[k], 1e-13, "singular value");
         near(eb[k], ea[k], 1e-13, "explained variance");
@@ -174,6 +174,55 @@ static void test_cholqr2_matches_tsqr(void **state)
         near(b1[j], a1[j], 1e-11, "v1");
         near(b2[j], a2[j], 1e-11, "v2");
     }
+}
+
+/* The automatic choice: one Gram pass for well-separated top singular
+ * values, two when lambda1/lambda2 is large; both against GSL's TSQR. */
+static void check_auto(const double *const *x, size_t n, size_t d, enum owls_rfactor want)
+{
+    double mean[8], scale[8], a1[8], a2[8], b1[8], b2[8], sa[2], sb[2], ea[2], eb[2];
+    struct owls_errmsg em = {{0}};
+    enum owls_rfactor used;
+
+    owls_scaler_fit(x, n, d, mean, scale);
+    assert_int_equal(owls_learn_projectors_with(x, n, d, mean, scale, OWLS_RFACTOR_TSQR, NULL, a1,
+                                                a2, sa, ea, &em),
+                     OWLS_OK);
+    assert_int_equal(owls_learn_projectors_with(x, n, d, mean, scale, OWLS_RFACTOR_AUTO, &used, b1,
+                                                b2, sb, eb, &em),
+                     OWLS_OK);
+    assert_int_equal(used, want);
+    for (int k = 0; k < 2; k++) {
+        near(sb[k], sa[k], 1e-12, "singular value");
+        near(eb[k], ea[k], 1e-12, "explained variance");
+    }
+    for (size_t j = 0; j < d; j++) {
+        near(b1[j], a1[j], 1e-10, "v1");
+        near(b2[j], a2[j], 1e-10, "v2");
+    }
+}
+
+static void test_auto_method(void **state)
+{
+    enum { N = 20000, D = 6 };
+    static double cols[D][N];
+    const double *x[D];
+    uint64_t s = 7;
+    (void)state;
+    for (int j = 0; j < D; j++)
+        x[j] = cols[j];
+    for (int i = 0; i < N; i++) {
+        for (int j = 0; j < D; j++) {
+            s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+            cols[j][i] = (double)(s >> 11) / 9007199254740992.0;
+        }
+        cols[2][i] += 0.5 * cols[0][i];
+    }
+    check_auto(x, N, D, OWLS_RFACTOR_CHOLQR); /* lambda1/lambda2 ~ 1.5 */
+    for (int i = 0; i < N; i++)
+        for (int j = 1; j < D; j++)
+            cols[j][i] = cols[0][i] + 1e-2 * cols[j][i]; /* one dominant direction */
+    check_auto(x, N, D, OWLS_RFACTOR_CHOLQR2);
 }
 
 /* A duplicated column makes Z rank-deficient: CholeskyQR2 refuses, the
@@ -192,8 +241,8 @@ static void test_rank_deficient_falls_back(void **state)
         c[i] = cos(i * 0.7);
     }
     owls_scaler_fit(x, N, 3, mean, scale);
-    assert_int_equal(owls_learn_projectors_with(x, N, 3, mean, scale, OWLS_RFACTOR_CHOLQR2, v1, v2,
-                                                sv, evr, &em),
+    assert_int_equal(owls_learn_projectors_with(x, N, 3, mean, scale, OWLS_RFACTOR_CHOLQR2, NULL,
+                                                v1, v2, sv, evr, &em),
                      OWLS_EINTERNAL);
     assert_int_equal(owls_learn_projectors_linear(x, N, 3, mean, scale, v1, v2, sv, evr, &em),
                      OWLS_OK);
@@ -243,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_scaler),
         cmocka_unit_test(test_two_columns_analytic),
         cmocka_unit_test(test_cholqr2_matches_tsqr),
+        cmocka_unit_test(test_auto_method),
         cmocka_unit_test(test_rank_deficient_falls_back),
         cmocka_unit_test(test_split_end_to_end),
     };
