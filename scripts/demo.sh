@@ -46,7 +46,11 @@ say "1/3 Debian packages (make deps)"
 if [[ ${OWLS_DEMO_NO_DEPS:-0} == 1 ]]; then
   echo "skipped (OWLS_DEMO_NO_DEPS=1)"
 else
-  make --no-print-directory deps || die "make deps failed"
+  # A failure here is not fatal by itself: a machine may carry a package under
+  # another name (e.g. NodeSource's nodejs bundles npm, so Debian's npm cannot
+  # be installed next to it). The build below says what is really missing.
+  make --no-print-directory deps ||
+    echo "demo: WARNING: make deps failed (see above); continuing with what is installed" >&2
 fi
 
 # the emulator and the aws CLI: from PATH, else a virtualenv of our own
