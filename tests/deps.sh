@@ -2,11 +2,19 @@
 # tests/deps.sh PKG... -- install the Debian packages that are missing.
 # Idempotent: a no-op (no apt-get update, no root needed) when all are present.
 set -euo pipefail
+# A package may be satisfied by a command already on PATH: Debian's npm
+# cannot be installed next to NodeSource's nodejs, which bundles npm.
+declare -A provided_by=([npm]=npm [nodejs]=node)
 missing=()
 for p in "$@"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-    missing+=("$p")
+  if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    continue
   fi
+  cmd=${provided_by[$p]:-}
+  if [[ -n $cmd ]] && command -v "$cmd" >/dev/null 2>&1; then
+    continue
+  fi
+  missing+=("$p")
 done
 if ((${#missing[@]} == 0)); then
   echo "deps: all ${#@} packages present"

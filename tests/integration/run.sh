@@ -9,15 +9,13 @@ export OWLS_BUILD=${OWLS_BUILD:-build}
 PY=/usr/bin/python3   # Debian's, with numpy
 
 tests=(
-  "split-cli       bash tests/integration/test_split_cli.sh"
+  "split-cli        bash tests/integration/test_split_cli.sh"
   "split-crosscheck $PY tests/integration/test_split_crosscheck.py"
+  "aws-client       bash tests/integration/test_aws_client.sh"
+  "cli-aws          bash tests/integration/test_cli_aws.sh"
+  "parquet-equiv    bash tests/parquet/test_equivalence.sh"
+  "pipeline         bash tests/e2e/test_q4_pipeline.sh --build $OWLS_BUILD"
 )
-[[ -f tests/integration/test_aws_client.sh ]] &&
-  tests+=("aws-client     bash tests/integration/test_aws_client.sh")
-[[ -f tests/integration/test_cli_aws.sh ]] &&
-  tests+=("cli-aws        bash tests/integration/test_cli_aws.sh")
-[[ -f tests/parquet/test_equivalence.sh ]] &&
-  tests+=("parquet-equiv  bash tests/parquet/test_equivalence.sh")
 for t in tests/integration/test_daemon_*.sh; do
   [[ -f $t ]] && tests+=("$(basename "$t" .sh) bash $t")
 done
