@@ -49,8 +49,14 @@ for w in -c --check-config --version --help SIGTERM SIGINT SIGHUP \
   grep -qF -- "$w" <<<"$t8" || bad "owls-q4d.8 mentions $w" "missing"
 done
 ok "owls-q4d.8: options, signals, journald fields, sd_notify, files, environment"
-for code in 0 64 78; do grep -Eq "^ +$code\b" <<<"$t8" || bad "owls-q4d.8 exit status $code" "missing"; done
-ok "owls-q4d.8: exit statuses 0 64 78"
+for code in 0 1 64 73 78; do grep -Eq "^ +$code\b" <<<"$t8" || bad "owls-q4d.8 exit status $code" "missing"; done
+ok "owls-q4d.8: exit statuses 0 1 64 73 78"
+# the two spool locations of src/daemon/main.c and the retry delay of owls_job_retry_delay()
+for w in '$STATE_DIRECTORY/spool' '$TMPDIR/owls-q4d.XXXXXX' 'errors/work-message-id.json' 'run=run_id/ERROR.json' \
+         '10 seconds on its first receipt' --config; do
+  grep -qF -- "$w" <<<"$t8" || bad "owls-q4d.8 mentions $w" "missing"
+done
+ok "owls-q4d.8: spool, error record locations, retry delay"
 actions=$(grep -v '^#' etc/iam-actions.txt | awk 'NF {print $1}')
 for a in $actions; do grep -qF "$a" <<<"$t8" || bad "owls-q4d.8 lists IAM action $a" "missing"; done
 n_doc=$(grep -oE '\b(s3|sqs):[A-Za-z]+' <<<"$t8" | sort -u | wc -l)
@@ -59,10 +65,10 @@ n_doc=$(grep -oE '\b(s3|sqs):[A-Za-z]+' <<<"$t8" | sort -u | wc -l)
 
 echo "== owls-q4(1)"
 t1=$(text man/owls-q4.1)
-for w in split submit results --run-id --wait -o 'owls-q4: code: message'; do
+for w in split submit results --run-id --wait -o -c -v --verbose --version --help 'owls-q4: code: message'; do
   grep -qF -- "$w" <<<"$t1" || bad "owls-q4.1 mentions $w" "missing"
 done
-for code in 0 64 65 66 69 73 74 78; do grep -Eq "(^| )$code\b" <<<"$t1" || bad "owls-q4.1 exit status $code" "missing"; done
+for code in 0 64 65 66 69 73 74 75 78; do grep -Eq "(^| )$code\b" <<<"$t1" || bad "owls-q4.1 exit status $code" "missing"; done
 ok "owls-q4.1: commands, options, error line, sysexits codes"
 
 echo "== owls-q4.conf(5) documents every key"
@@ -72,11 +78,20 @@ for sk in $keys; do
   s=${sk%%:*}
   k=${sk#*:}
   # the key must appear after its section's heading, before the next one
-  awk -v s="$s" -v k="$k" '$1 == s {on=1; next} /^ {0,3}\[[a-z]+\]$/ {on=0} on && $1 == k {found=1} END {exit !found}' <<<"$t5" ||
+  awk -v s="$s" -v k="$k" '$1 == s {on=1; next} /^ *\[[a-z]+\]$/ {on=0} on && $1 == k {found=1} END {exit !found}' <<<"$t5" ||
     bad "owls-q4.conf.5 documents $s $k" "missing under $s"
 done
 ok "owls-q4.conf.5: every SPEC §7 key under its section"
-# its example is a valid config with every key
-sed -n '/^\.EX/,/^\.EE/p' man/owls-q4.conf.5 | sed '1d;$d' | sed 's/\\-/-/g' >"$OPS_TMP/example.conf"
+# the four keys without a default (src/daemon/config.c) say so
+for k in archive_bucket artifacts_bucket work_queue_url done_queue_url; do
+  awk -v k="$k" '$1 == k {on=1; next} on && /^       [a-z_]+$/ {exit} on && /Required, no default/ {found=1} END {exit !found}' <<<"$t5" ||
+    bad "owls-q4.conf.5: $k is required" "not said under $k"
+done
+ok "owls-q4.conf.5: the required keys say so"
+# its example (the one .EX block of EXAMPLES; other sections show output) is a valid config with every key
+sed -n '/^\.SH EXAMPLES/,/^\.SH /p' man/owls-q4.conf.5 | sed -n '/^\.EX/,/^\.EE/p' >"$OPS_TMP/example.ex"
+[[ $(grep -c '^\.EX' "$OPS_TMP/example.ex") == 1 ]] && ok "owls-q4.conf.5: EXAMPLES has one .EX block" ||
+  bad "owls-q4.conf.5: EXAMPLES .EX blocks" "$(grep -c '^\.EX' "$OPS_TMP/example.ex") instead of 1"
+sed '1d;$d' "$OPS_TMP/example.ex" | sed 's/\\-/-/g' >"$OPS_TMP/example.conf"
 expect "owls-q4.conf.5: EXAMPLES block has exactly SPEC §7's keys" python3 "$HERE/conf_keys.py" --check "$OPS_TMP/example.conf"
 finish
