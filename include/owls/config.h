@@ -104,7 +104,7 @@ struct owls_config {
     char *done_queue_url;   /* [sqs], required, differs from work_queue_url */
     int wait_time_seconds;  /* 0..20, default 20 */
     int max_messages;       /* 1..10, default 10 */
-    int visibility_timeout; /* 0..43200 seconds, default 300 */
+    int visibility_timeout; /* 1..43200 seconds, default 300 */
 
     int threads;                /* 0..OWLS_CONFIG_MAX_THREADS, 0 = one per CPU */
     uint64_t max_input_bytes;   /* 0 = no limit */

@@ -104,7 +104,7 @@ static const struct key_def s_keys[OWLS_CFG_KEY_COUNT] = {
     [OWLS_CFG_MAX_MESSAGES] = {"sqs", "max_messages", "[sqs] max_messages", KIND_INT, 1, 10,
                                FIELD(max_messages), "10", false},
     [OWLS_CFG_VISIBILITY_TIMEOUT] = {"sqs", "visibility_timeout", "[sqs] visibility_timeout",
-                                     KIND_INT, 0, 43200, FIELD(visibility_timeout), "300", false},
+                                     KIND_INT, 1, 43200, FIELD(visibility_timeout), "300", false},
     [OWLS_CFG_THREADS] = {"worker", "threads", "[worker] threads", KIND_INT, 0,
                           OWLS_CONFIG_MAX_THREADS, FIELD(threads), "0", false},
     [OWLS_CFG_MAX_INPUT_BYTES] = {"worker", "max_input_bytes", "[worker] max_input_bytes",

@@ -92,8 +92,9 @@ static enum manifest_state manifest_state(struct job *j, const char *run_id)
  * (valid run id, no MANIFEST) or errors/<work-message-id>.json, then the
  * failed notification. bad_message quotes the body back.
  */
-static enum step settle_failure(struct job *j, const char *run_id, const char *input_key,
-                                enum owls_err code, const char *message, enum manifest_state ms)
+static enum step settle_failure(struct job *j, const char *run_id, const char *input_bucket,
+                                const char *input_key, enum owls_err code, const char *message,
+                                enum manifest_state ms)
 {
     const struct owls_config *cfg = j->ctx->cfg;
     struct owls_errmsg em = {{0}};
@@ -127,7 +128,7 @@ static enum step settle_failure(struct job *j, const char *run_id, const char *i
     const struct owls_done_note note = {
         .succeeded = false,
         .run_id = run_id,
-        .input_bucket = input_key ? cfg->archive_bucket : NULL,
+        .input_bucket = input_key ? (input_bucket ? input_bucket : cfg->archive_bucket) : NULL,
         .input_key = input_key,
         .work_message_id = m->message_id,
         .duration_ms = elapsed_ms(j),
@@ -289,7 +290,7 @@ static enum step compute(struct job *j, const struct owls_job_spec *s,
     if (rc == OWLS_ENOTFOUND || rc == OWLS_EINPUT_TOO_LARGE) {
         char msg[600];
         snprintf(msg, sizeof(msg), "s3://%s/%s: %s", cfg->archive_bucket, s->input_key, em.text);
-        return settle_failure(j, s->run_id, s->input_key,
+        return settle_failure(j, s->run_id, NULL, s->input_key,
                               rc == OWLS_ENOTFOUND ? OWLS_EINPUT_NOT_FOUND : rc, msg,
                               MANIFEST_ABSENT);
     }
@@ -304,7 +305,7 @@ static enum step compute(struct job *j, const struct owls_job_spec *s,
     if (rc == OWLS_OK)
         rc = owls_q4_split(t, &r, &em);
     if (owls_err_is_permanent(rc)) {
-        st = settle_failure(j, s->run_id, s->input_key, rc, em.text, MANIFEST_ABSENT);
+        st = settle_failure(j, s->run_id, NULL, s->input_key, rc, em.text, MANIFEST_ABSENT);
         goto out;
     }
     if (rc != OWLS_OK) {
@@ -390,14 +391,15 @@ static enum step run_spec(struct job *j, const struct owls_job_spec *s, bool *du
     j->lc.input_key = s->input_key;
     j->lc.error_code = NULL;
     if (s->err != OWLS_OK)
-        return settle_failure(j, s->run_id, s->input_key, s->err, s->errtext, MANIFEST_UNKNOWN);
+        return settle_failure(j, s->run_id, s->input_bucket, s->input_key, s->err, s->errtext,
+                              MANIFEST_UNKNOWN);
     log_info("job started: s3://%s/%s", cfg->archive_bucket, s->input_key);
 
     rc = owls_s3_head(j->ctx->svc->s3, cfg->archive_bucket, s->input_key, &obj, &em);
     if (rc == OWLS_ENOTFOUND) {
         char msg[600];
         snprintf(msg, sizeof(msg), "s3://%s/%s: no such object", cfg->archive_bucket, s->input_key);
-        return settle_failure(j, s->run_id, s->input_key, OWLS_EINPUT_NOT_FOUND, msg,
+        return settle_failure(j, s->run_id, NULL, s->input_key, OWLS_EINPUT_NOT_FOUND, msg,
                               MANIFEST_UNKNOWN);
     }
     if (rc == OWLS_EAUTH) {
@@ -418,7 +420,7 @@ static enum step run_spec(struct job *j, const struct owls_job_spec *s, bool *du
                  "(%llu)",
                  cfg->archive_bucket, s->input_key, (unsigned long long)obj.size,
                  (unsigned long long)cfg->max_input_bytes);
-        return settle_failure(j, s->run_id, s->input_key, OWLS_EINPUT_TOO_LARGE, msg,
+        return settle_failure(j, s->run_id, NULL, s->input_key, OWLS_EINPUT_TOO_LARGE, msg,
                               MANIFEST_UNKNOWN);
     }
 
@@ -438,7 +440,7 @@ static enum step run_spec(struct job *j, const struct owls_job_spec *s, bool *du
             char msg[800];
             snprintf(msg, sizeof(msg), "run %s is already complete for another input: %s",
                      s->run_id, other);
-            st = settle_failure(j, s->run_id, s->input_key, OWLS_ERUN_CONFLICT, msg,
+            st = settle_failure(j, s->run_id, NULL, s->input_key, OWLS_ERUN_CONFLICT, msg,
                                 MANIFEST_PRESENT);
         }
         free(mdata);
@@ -469,7 +471,8 @@ void owls_job_process(const struct owls_daemon_ctx *ctx, const struct owls_sqs_m
 
     if (owls_jobmsg_parse(m->body, m->body_len, m->message_id, received, ctx->cfg->archive_bucket,
                           &msg, &em) != OWLS_OK) {
-        enum step st = settle_failure(&j, NULL, NULL, OWLS_EBAD_MESSAGE, em.text, MANIFEST_UNKNOWN);
+        enum step st =
+            settle_failure(&j, NULL, NULL, NULL, OWLS_EBAD_MESSAGE, em.text, MANIFEST_UNKNOWN);
         settled = st != TRANSIENT;
         rep->failed += st == FAILED;
         rep->transient += st == TRANSIENT;

@@ -306,8 +306,12 @@ int main(int argc, char **argv)
         case 'h':
             fputs(s_usage, stdout);
             return EX_OK;
+        case ':':
+            fprintf(stderr, "owls-q4d: usage: option %s needs a value\n%s", argv[optind - 1],
+                    s_usage);
+            return EX_USAGE;
         default:
-            fprintf(stderr, "owls-q4d: usage: bad option %s\n%s", argv[optind - 1], s_usage);
+            fprintf(stderr, "owls-q4d: usage: unknown option %s\n%s", argv[optind - 1], s_usage);
             return EX_USAGE;
         }
     }
@@ -356,7 +360,9 @@ int main(int argc, char **argv)
 
     owls_poller_free(d.poller);
     if (!clean) {
-        /* Abandoned workers still hold their jobs: leave without joining. */
+        /* Abandoned workers still hold their jobs: leave without joining
+         * (their half-written spool files go with a temporary spool). */
+        spool_close(&d);
         log_notice("stopped (jobs abandoned)");
         _exit(EX_OK);
     }

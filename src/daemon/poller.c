@@ -37,7 +37,16 @@ static bool back_off(struct owls_poller *p, int failures)
     return owls_http_sleep(p->o.svc->http, jitter(OWLS_MIN(ceiling, BACKOFF_MAX_MS)), p->o.stop);
 }
 
-static void wait_ready(struct owls_poller *p)
+static void signal_ready(struct owls_poller *p)
+{
+    uint64_t one = 1;
+    if (write(p->o.ready_fd, &one, sizeof(one)) < 0)
+        log_warn("ready eventfd");
+}
+
+/* true: the queue answered (ready now); false: let the first successful
+ * ReceiveMessage say so (GetQueueAttributes is optional in the IAM policy). */
+static bool wait_ready(struct owls_poller *p)
 {
     static const char *const names[] = {"VisibilityTimeout"};
     const struct owls_config *cfg = p->o.cfg;
@@ -57,10 +66,14 @@ static void wait_ready(struct owls_poller *p)
                                "asks for %d s on each receive and extends it while jobs run",
                                attrs[i].value, cfg->visibility_timeout);
             owls_sqs_attrs_free(attrs, n);
-            uint64_t one = 1;
-            if (write(p->o.ready_fd, &one, sizeof(one)) < 0)
-                log_warn("ready eventfd");
-            return;
+            signal_ready(p);
+            return true;
+        }
+        if (rc == OWLS_EAUTH && strstr(em.text, "AccessDenied") != NULL) {
+            log_notice("GetQueueAttributes is not allowed (%s); readiness comes with the first "
+                       "ReceiveMessage instead",
+                       em.text);
+            return false;
         }
         if (failures++ == 0 || failures % 10 == 0)
             log_warnx("work queue not reachable yet (%s); retrying", em.text);
@@ -68,6 +81,7 @@ static void wait_ready(struct owls_poller *p)
             log_err("work queue %s: %s", cfg->work_queue_url, em.text);
         back_off(p, failures);
     }
+    return true;
 }
 
 /* Stopping with messages in hand: make them visible again at once. */
@@ -88,8 +102,8 @@ static void *poller_main(void *arg)
     struct owls_poller *p = arg;
     const struct owls_config *cfg = p->o.cfg;
     int failures = 0;
+    bool ready = wait_ready(p);
 
-    wait_ready(p);
     while (!atomic_load(p->o.stop)) {
         int idle = owls_pool_wait_idle(p->o.pool, p->o.stop);
         struct owls_sqs_message *msgs = NULL;
@@ -121,6 +135,14 @@ static void *poller_main(void *arg)
         if (failures > 0)
             log_notice("work queue reachable again after %d failed attempts", failures);
         failures = 0;
+        if (!ready) {
+            signal_ready(p);
+            ready = true;
+        }
+        /* Short polling (wait_time_seconds = 0) on an empty queue: one
+         * request a second, not a busy loop. */
+        if (n == 0 && cfg->wait_time_seconds == 0)
+            owls_http_sleep(p->o.svc->http, 1000, p->o.stop);
         for (size_t i = 0; i < n; i++) {
             /* The slot takes the message and its strings; only the array is ours. */
             struct owls_sqs_message *one = owls_xmalloc(sizeof(*one));
