@@ -70,6 +70,12 @@ else
   bad "check-config: output round trip" "exit $rc" "$(cat "$CC/err" "$CC/diff")"
 fi
 
+out=$("$OWLSD" --version 2>&1)
+rc=$?
+if ((rc == 0)) && [[ -n $OWLS_VERSION && $out == *"$OWLS_VERSION"* ]]; then ok "--version: exit 0, prints $OWLS_VERSION"; else
+  bad "--version: exit 0 and the VERSION file's version" "exit $rc: $out"
+fi
+
 # Bad configurations: exit 78, one message naming the file, the line and the key.
 # Table: name | line to append to a good file (or a whole-file transform) | key | line check
 bad_cfg() { # bad_cfg NAME KEY LINE|- FILE [VAR=value...]
@@ -254,7 +260,7 @@ check "3-record event: exactly the two ObjectCreated jobs notified" "$n" "e2e-ev
 # ==== scenario 4: every permanent error a message can trigger (SPEC 6) =========================
 E=$W/errors
 mkdir -p "$E"
-declare -A C_CODE C_WHERE C_RUN C_KEY C_MSG
+declare -A C_CODE C_WHERE C_RUN C_KEY C_MSG C_BUCKET
 CASES=()
 # add_case NAME CODE WHERE RUN KEY BODY -- WHERE: run | errors | derived (see owlsq.py check-failure)
 add_case() {
@@ -288,7 +294,7 @@ add_case invalid_run_id:129-chars invalid_run_id errors "" "" \
   "{\"input_key\": \"run=e2e-x/input/a.csv\", \"run_id\": \"a$(head -c 128 /dev/zero | tr '\0' b)\"}"
 add_case invalid_run_id:from-key invalid_run_id errors "" "" '{"input_key": "run=bad id!/input/a.csv"}'
 job_case forbidden_bucket forbidden_bucket e2e-fb 'a,b\n1,2\n3,4\n' in.csv '. + {input_bucket: "some-other-bucket"}'
-C_KEY[forbidden_bucket]= # the notification's input may name either bucket
+C_BUCKET[forbidden_bucket]=some-other-bucket # the notification's input names the job's bucket
 add_case input_not_found input_not_found run e2e-nf "run=e2e-nf/input/missing.csv" \
   '{"input_key": "run=e2e-nf/input/missing.csv", "run_id": "e2e-nf"}'
 q4check gen 4000 "$E/big.csv" --seed 5
@@ -313,6 +319,7 @@ for c in "${CASES[@]}"; do
   args=(--msg "${C_MSG[$c]}" --code "${C_CODE[$c]}" --body-file "$E/$c.body" --where "${C_WHERE[$c]}" --timeout 60)
   [[ -n ${C_RUN[$c]} ]] && args+=(--run "${C_RUN[$c]}")
   [[ -n ${C_KEY[$c]} ]] && args+=(--input-key "${C_KEY[$c]}")
+  [[ -n ${C_BUCKET[$c]:-} ]] && args+=(--input-bucket "${C_BUCKET[$c]}")
   if out=$(owlsq check-failure "${args[@]}" 2>&1); then
     ok "$c: failed notification + error record (${C_WHERE[$c]})"
   else
@@ -335,6 +342,31 @@ submit_run e2e-after "$W/after.csv"
 KAFTER=$KEY ETAFTER=$ETAG
 owlsq wait-done --timeout 60 --run e2e-after >/dev/null
 check_run "a good job after the errors succeeds" e2e-after "$W/after.csv" "$KAFTER" "$ETAFTER"
+
+# a failed run can be retried: fix the input, send again -> MANIFEST (it wins over ERROR.json)
+printf 'a,b\n1,2\n' >"$E/retry-bad.csv"
+owlsq put "$E/retry-bad.csv" run=e2e-retry/input/in.csv >/dev/null
+MR1=$(owlsq send --body "$(job_body run=e2e-retry/input/in.csv e2e-retry)")
+owlsq wait-done --timeout 60 --msg "$MR1" >/dev/null
+check "retry after a failure: first attempt fails (not_enough_rows), ERROR.json" \
+  "$(owlsq notes --msg "$MR1" | jq -r '.[0].error.code') $(owlsq list run=e2e-retry/ | sed 's|.*/||' | tr '\n' ' ')" \
+  "not_enough_rows ERROR.json "
+q4check gen 100 "$E/retry-good.csv" --seed 33
+ETR=$(owlsq put "$E/retry-good.csv" run=e2e-retry/input/in.csv)
+MR2=$(owlsq send --body "$(job_body run=e2e-retry/input/in.csv e2e-retry)")
+owlsq wait-done --timeout 60 --msg "$MR2" >/dev/null
+rm -rf "$W/runs/e2e-retry"
+mkdir -p "$W/runs/e2e-retry"
+owlsq fetch-run e2e-retry "$W/runs/e2e-retry"
+jq '[.[] | select(.key | endswith("/ERROR.json") | not)]' "$W/runs/e2e-retry/_listing.json" >"$W/retry-listing.json"
+owlsq notes --msg "$MR2" | jq '.[0]' >"$W/retry-note.json"
+if out=$(q4check run --dir "$W/runs/e2e-retry" --run-id e2e-retry --input "$E/retry-good.csv" \
+  --input-key run=e2e-retry/input/in.csv --input-bucket "$OWLS_ARCHIVE_BUCKET" --etag "$ETR" \
+  --listing "$W/retry-listing.json" --notification "$W/retry-note.json" 2>&1); then
+  ok "retry after a failure: the fixed input succeeds under the same run id"
+else
+  bad "retry after a failure: the fixed input succeeds under the same run id" "$out" "$(log_excerpt main "run_id=e2e-retry( |$)")"
+fi
 
 # ==== scenario 5: idempotency (SPEC 6) ===========================================================
 q4check gen 250 "$W/idem.csv" --seed 41 --text
@@ -380,6 +412,27 @@ owlsq snapshot run=e2e-idem/ >"$W/idem-after2.json"
 check "run_conflict: the completed run's objects untouched" \
   "$(cat "$W/idem-after2.json")" "$(cat "$W/idem-before.json")"
 queue_is "idempotency: every message deleted" work "0 0"
+
+# ==== SPEC 1: GetQueueAttributes is optional ====================================================
+# a user whose policy lacks sqs:GetQueueAttributes: the daemon still gets ready and works
+read -r NA_AK NA_SK < <(owlsq create-user owls-daemon-noattr --drop sqs:GetQueueAttributes)
+OWLS_WORK_QUEUE_URL=$(owlsq create-work-queue owls-q4-work-noattr)
+export OWLS_WORK_QUEUE_URL
+if AWS_ACCESS_KEY_ID=$NA_AK AWS_SECRET_ACCESS_KEY=$NA_SK owlsq can-get-attributes; then
+  bad "test set-up: a user without sqs:GetQueueAttributes" "GetQueueAttributes is allowed"
+else
+  conf_write "$W/noattr.conf"
+  E2E_MAIN=noattr
+  if DAEMON_AK=$NA_AK DAEMON_SK=$NA_SK daemon_start noattr "$W/noattr.conf"; then
+    ok "without sqs:GetQueueAttributes: READY=1"
+    q4check gen 100 "$W/noattr.csv" --seed 35
+    submit_run e2e-noattr "$W/noattr.csv"
+    KNA=$KEY ETNA=$ETAG
+    owlsq wait-done --timeout 60 --run e2e-noattr >/dev/null
+    check_run "without sqs:GetQueueAttributes: a job succeeds" e2e-noattr "$W/noattr.csv" "$KNA" "$ETNA"
+    daemon_stop noattr
+  fi
+fi
 
 # ==== end ======================================================================================
 queue_is "dead-letter queue empty at the end" dlq "0 0"

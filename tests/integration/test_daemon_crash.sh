@@ -8,6 +8,14 @@
 #   * heartbeat: S3 behind a throttling proxy makes a job last ~3x the queue's
 #     4 s visibility timeout; the message is never redelivered meanwhile (a
 #     second consumer polls the queue all along and must receive nothing)
+#   * transient S3 failures injected by a proxy: a 403 on the input is an
+#     authorization problem, not input_not_found (the message goes to the DLQ
+#     after maxReceiveCount, no notification, no error record, a loud log
+#     line); 503 SlowDown for a while, then the job succeeds (SPEC 1, 6)
+#   * nothing lost: while the done notification cannot be sent the work
+#     message stays; once SQS recovers the job is notified and acknowledged
+#   * timeouts: an S3 server that accepts and never answers holds neither the
+#     job (the request times out well under 25 s) nor the other worker
 #
 #   OWLS_BUILD=build tests/integration/test_daemon_crash.sh
 # Exit 0 all passed, 1 a failure, 2 no daemon binary. E2E_KEEP=1 keeps $W.
@@ -27,11 +35,17 @@ conf_write "$W/crash.conf" sqs.visibility_timeout=$VIS worker.threads=2
 q4check gen 2000000 "$W/big.csv" --seed 7
 echo "    (input: $(stat -c %s "$W/big.csv") bytes, 2000000 rows)"
 
-# crash_case NAME RUN MODE VICTIM RESCUER
+# crash_case NAME RUN MODE VICTIM RESCUER [cli]   (cli: upload with the aws CLI, multipart)
 crash_case() {
   local name=$1 run=$2 mode=$3 victim=$4 rescuer=$5 key msg etag at_kill t_kill
   key="run=$run/input/big.csv"
-  etag=$(owlsq put "$W/big.csv" "$key")
+  if [[ ${6:-} == cli ]]; then # aws s3 cp uploads 57 MB in parts: an ETag with a -N suffix
+    awsadmin s3 cp "$W/big.csv" "s3://$OWLS_ARCHIVE_BUCKET/$key" >/dev/null
+    etag=$(awsadmin s3api head-object --bucket "$OWLS_ARCHIVE_BUCKET" --key "$key" --query ETag --output text | tr -d '"')
+    [[ $etag == *-* ]] || bad "test set-up: a multipart ETag" "got $etag"
+  else
+    etag=$(owlsq put "$W/big.csv" "$key")
+  fi
   daemon_alive "$victim" || daemon_start "$victim" "$W/crash.conf" || return
   msg=$(owlsq send --body "$(job_body "$key" "$run")")
   # inflight: the message is received; artifact: some artifacts stored, no MANIFEST yet
@@ -69,7 +83,7 @@ crash_case() {
   queue_is "$name: work queue empty" work "0 0" 30
 }
 E2E_MAIN=rescue1
-crash_case "crash while the job runs" e2e-crash1 inflight victim1 rescue1
+crash_case "crash while the job runs" e2e-crash1 inflight victim1 rescue1 cli
 E2E_MAIN=rescue2
 crash_case "crash after some artifacts, before MANIFEST" e2e-crash2 artifact rescue1 rescue2
 # (rescue1 is the victim of the second case: it is the daemon running then)
@@ -138,4 +152,118 @@ if daemon_start hb "$W/hb.conf" AWS_ENDPOINT_URL_S3="http://127.0.0.1:$PPORT"; t
   check "heartbeat: daemon exits 0" "${E2E_DRC[hb]:-none}" 0
 fi
 bg_stop "$PROXY_PID"
+
+# ==== transient failures: injected S3 403 and 503 ===================================================
+VIS=5
+OWLS_WORK_QUEUE_URL=$(owlsq create-work-queue owls-q4-work-transient --visibility $VIS --max-receives 3)
+export OWLS_WORK_QUEUE_URL
+proxy_start faulty "$E2E_MOTO_PORT" 0
+FAULTY_PID=$PROXY_PID
+conf_write "$W/tr.conf" sqs.visibility_timeout=$VIS worker.threads=2
+E2E_MAIN=tr
+if daemon_start tr "$W/tr.conf" AWS_ENDPOINT_URL_S3="http://127.0.0.1:$PROXY_PORT" \
+  AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$PROXY_PORT"; then
+  q4check gen 200 "$W/tr.csv" --seed 71
+  # (a) S3 denies the input for good: 403 AccessDenied on every request for it
+  echo "403 AccessDenied /$OWLS_ARCHIVE_BUCKET/run(=|%3D)e2e-403/" >"$W/faulty.faults"
+  K403=run=e2e-403/input/tr.csv
+  owlsq put "$W/tr.csv" "$K403" >/dev/null
+  M403=$(owlsq send --body "$(job_body "$K403" e2e-403)")
+  if wait_until 120 eval '[[ $(owlsq counts dlq) == "1 0" ]]'; then
+    ok "403 on the input: the message ends in the dead-letter queue after maxReceiveCount"
+    owlsq drain 1
+    check "403 on the input: no done notification (it is not input_not_found)" \
+      "$(owlsq notes --msg "$M403" | jq -c '[.[] | .error.code // .status]')" "[]"
+    check "403 on the input: no error record" \
+      "$(owlsq list run=e2e-403/ | wc -l) $(owlsq list "errors/$M403" | wc -l)" "0 0"
+    echo "    (requests answered 403: $(proxy_faults faulty 'e2e-403'))"
+    if grep -aiE '(warning|err|crit|alert).*(AccessDenied|403|denied|forbidden)' "$(daemon_log tr)" >/dev/null; then
+      ok "403 on the input: logged loudly (warning or worse, naming the denial)"
+    else
+      bad "403 on the input: logged loudly" "$(log_excerpt tr)"
+    fi
+  else
+    bad "403 on the input: the message ends in the dead-letter queue (120 s)" \
+      "work $(owlsq counts work), dlq $(owlsq counts dlq)" "$(owlsq notes --msg "$M403")" "$(log_excerpt tr)"
+  fi
+  owlsq purge dlq
+  # (b) S3 throttles for a while (503 SlowDown), then recovers: the job succeeds
+  echo "503 SlowDown /$OWLS_ARCHIVE_BUCKET/run(=|%3D)e2e-503/" >"$W/faulty.faults"
+  K503=run=e2e-503/input/tr.csv
+  ET503=$(owlsq put "$W/tr.csv" "$K503")
+  M503=$(owlsq send --body "$(job_body "$K503" e2e-503)")
+  if wait_until 60 eval '(( $(proxy_faults faulty e2e-503) >= 3 ))'; then
+    : >"$W/faulty.faults"
+    if owlsq wait-done --timeout 90 --msg "$M503" >/dev/null; then
+      check "503 for a while: the job then succeeds, no failed notification" \
+        "$(owlsq notes --msg "$M503" | jq -c '[.[] | .status] | unique')" '["succeeded"]'
+      check_run "503 for a while: run complete and correct" e2e-503 "$W/tr.csv" "$K503" "$ET503"
+    else
+      bad "503 for a while: the job succeeds once S3 recovers (90 s)" "$(log_excerpt tr)"
+    fi
+  else
+    bad "503: test set-up: the daemon hits the injected 503" "$(tail -5 "$W/faulty.events")" "$(log_excerpt tr)"
+  fi
+  # (c) the done notification cannot be sent for a while: the work message must stay
+  echo "503 ServiceUnavailable AmazonSQS.SendMessage" >"$W/faulty.faults"
+  KNL=run=e2e-nolost/input/tr.csv
+  ETNL=$(owlsq put "$W/tr.csv" "$KNL")
+  MNL=$(owlsq send --body "$(job_body "$KNL" e2e-nolost)")
+  if wait_until 60 eval '(( $(proxy_faults faulty SendMessage) >= 3 ))'; then
+    c=$(owlsq counts work)
+    check "SendMessage failing: the work message is not deleted (visible + in flight = 1)" \
+      "$((${c% *} + ${c#* }))" 1
+    check "SendMessage failing: no notification went out" "$(owlsq notes --msg "$MNL" | jq length)" 0
+    : >"$W/faulty.faults"
+    if owlsq wait-done --timeout 90 --msg "$MNL" >/dev/null; then
+      ok "SendMessage recovers: the job is notified"
+      queue_is "SendMessage recovers: then acknowledged (work queue empty)" work "0 0" 30
+      check "SendMessage recovers: only succeeded notifications" \
+        "$(owlsq notes --msg "$MNL" | jq -c '[.[] | .status] | unique')" '["succeeded"]'
+      # the redelivered message finds the MANIFEST: its notification says duplicate (SPEC 5)
+      check_run "SendMessage recovers: run complete and correct" e2e-nolost "$W/tr.csv" "$KNL" "$ETNL" --redelivered
+    else
+      bad "SendMessage recovers: the job is notified (90 s)" "$(log_excerpt tr)"
+    fi
+  else
+    : >"$W/faulty.faults"
+    bad "SendMessage: test set-up: the daemon hits the injected 503" "$(tail -5 "$W/faulty.events")" "$(log_excerpt tr)"
+  fi
+  # (d) S3 accepts the connection for one input and never answers
+  echo "0 Hang /$OWLS_ARCHIVE_BUCKET/run(=|%3D)e2e-hang/" >"$W/faulty.faults"
+  KHG=run=e2e-hang/input/tr.csv
+  ETHG=$(owlsq put "$W/tr.csv" "$KHG")
+  MHG=$(owlsq send --body "$(job_body "$KHG" e2e-hang)")
+  if wait_until 30 eval '(( $(proxy_faults faulty e2e-hang) >= 1 ))'; then
+    KOK=run=e2e-besides/input/tr.csv
+    ETOK=$(owlsq put "$W/tr.csv" "$KOK")
+    owlsq send --body "$(job_body "$KOK" e2e-besides)" >/dev/null
+    if owlsq wait-done --timeout 30 --run e2e-besides >/dev/null; then
+      ok "hung S3 connection: the other worker completes another job meanwhile"
+    else
+      bad "hung S3 connection: the other worker completes another job meanwhile (30 s)" "$(log_excerpt tr)"
+    fi
+    if wait_until 40 grep -q ' gaveup ' "$W/faulty.events"; then
+      held=$(awk '$2 == "fault" && $5 ~ /e2e-hang/ && !f { f = $3; t = $1 } $2 == "gaveup" && $3 == f { printf "%d", ($1 - t) * 1000; exit }' "$W/faulty.events")
+      if [[ -n $held ]] && ((held < 25000)); then ok "hung S3 connection: the daemon gave up after $held ms (< 25 s)"; else
+        bad "hung S3 connection: the daemon gives up well under 25 s" "held ${held:-?} ms" "$(grep -E 'fault|gaveup' "$W/faulty.events" | head)"
+      fi
+    else
+      bad "hung S3 connection: the daemon gives up (40 s)" "$(grep -E 'fault|gaveup' "$W/faulty.events" | head)" "$(log_excerpt tr)"
+    fi
+    : >"$W/faulty.faults"
+    if owlsq wait-done --timeout 90 --msg "$MHG" >/dev/null; then
+      check_run "hung S3 connection: once S3 answers, the job completes" e2e-hang "$W/tr.csv" "$KHG" "$ETHG"
+    else
+      bad "hung S3 connection: once S3 answers, the job completes (90 s)" "$(log_excerpt tr)"
+    fi
+  else
+    : >"$W/faulty.faults"
+    bad "hang: test set-up: the daemon reaches the hanging server" "$(tail -5 "$W/faulty.events")"
+  fi
+  queue_is "transient: work queue empty" work "0 0" 30
+  daemon_stop tr
+  check "transient: daemon exits 0" "${E2E_DRC[tr]:-none}" 0
+fi
+bg_stop "$FAULTY_PID"
 e2e_finish

@@ -7,6 +7,7 @@
 #   * SIGTERM while idle, a 20 s long poll in flight: exit 0 in under 2 s
 #   * SIGTERM while busy: running jobs finish, exit 0 within the grace period,
 #     unstarted messages visible again at once, nothing lost
+#   * SIGHUP re-reads [log] level; at debug level no secret or signature is logged
 #   * emulator outage: moto stopped for 20 s and restarted; the daemon stays
 #     near idle CPU meanwhile and serves again without a restart (SPEC 6)
 #
@@ -98,6 +99,38 @@ EOF
   fi
 fi
 [[ -n ${PROXY_PID:-} ]] && bg_stop "$PROXY_PID"
+
+# ==== SIGHUP: a new [log] level at once; never a secret in the log ===================================
+OWLS_WORK_QUEUE_URL=$(owlsq create-work-queue owls-q4-work-hup)
+export OWLS_WORK_QUEUE_URL
+conf_write "$W/hup.conf" log.level=warning
+E2E_MAIN=hup
+if daemon_start hup "$W/hup.conf"; then
+  q4check gen 200 "$W/hup.csv" --seed 55
+  submit_run e2e-hup1 "$W/hup.csv"
+  owlsq wait-done --timeout 60 --run e2e-hup1 >/dev/null || bad "SIGHUP: a job at level warning" "$(log_excerpt hup)"
+  check "SIGHUP: at level warning no info/notice/debug lines" \
+    "$(grep -cE '^owls-q4d: (info|notice|debug):' "$(daemon_log hup)")" 0
+  conf_write "$W/hup.conf" log.level=debug
+  n0=$(wc -l <"$(daemon_log hup)")
+  daemon_signal hup HUP
+  if wait_until 10 eval '(( $(wc -l <"$(daemon_log hup)") > n0 ))'; then
+    ok "SIGHUP: the reload is logged ($(tail -n +"$((n0 + 1))" "$(daemon_log hup)" | head -1 | cut -c1-80))"
+  else
+    bad "SIGHUP: the reload is logged [operator expectation]" "$(log_excerpt hup)"
+  fi
+  submit_run e2e-hup2 "$W/hup.csv"
+  owlsq wait-done --timeout 60 --run e2e-hup2 >/dev/null || bad "SIGHUP: a job at level debug" "$(log_excerpt hup)"
+  nd=$(tail -n +"$((n0 + 1))" "$(daemon_log hup)" | grep -cE '^owls-q4d: debug:')
+  if ((nd > 0)); then ok "SIGHUP: level debug applied at once ($nd debug lines for one job)"; else
+    bad "SIGHUP: level debug applied" "$(log_excerpt hup)"
+  fi
+  daemon_stop hup
+  check "SIGHUP: exit 0 on SIGTERM" "${E2E_DRC[hup]:-none}" 0
+  leaks=$(grep -naF -e "$DAEMON_SK" -e 'Signature=' -e 'X-Amz-Signature' -e 'AWS4-HMAC-SHA256 Credential' \
+    "$(daemon_log hup)" | head -3)
+  if [[ -z $leaks ]]; then ok "debug log: no secret key, no signature"; else bad "debug log: no secret key, no signature" "$leaks"; fi
+fi
 
 # ==== SIGTERM while idle ================================================================================
 # every request goes through a (fast) proxy, so the test can see the long poll in flight

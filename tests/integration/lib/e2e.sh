@@ -328,12 +328,16 @@ submit_run() {
   ETAG=$(owlsq put "$2" "$KEY") || return 1
   MSGID=$(owlsq send --body "$(job_body "$KEY" "$1")") || return 1
 }
-# verify_run RUN FILE KEY ETAG [q4check options...]: fetch the run's objects and
-# its notifications (already collected) and run q4check; prints the problems
+# verify_run RUN FILE KEY ETAG [--redelivered] [q4check options...]: fetch the run's
+# objects and its notifications (already collected) and run q4check; prints the
+# problems. Every succeeded notification is checked; "duplicate": true is an error
+# unless --redelivered (a job whose message came back after its MANIFEST was stored:
+# SPEC 5 then wants "duplicate": true, so the run may have only such notifications).
 verify_run() {
-  local run=$1 file=$2 key=$3 etag=$4 d=$W/runs/$1 i=0
-  local -a nargs=()
+  local run=$1 file=$2 key=$3 etag=$4 d=$W/runs/$1 i=0 redelivered=0 n rc=0
+  local -a plain=() dups=()
   shift 4
+  [[ ${1:-} == --redelivered ]] && redelivered=1 && shift
   rm -rf "$d"
   mkdir -p "$d"
   owlsq fetch-run "$run" "$d" || {
@@ -344,13 +348,21 @@ verify_run() {
   while read -r n; do
     i=$((i + 1))
     printf '%s\n' "$n" >"$d/_note$i.json"
-    nargs+=(--notification "$d/_note$i.json")
+    if ((redelivered)) && [[ $(jq .duplicate <<<"$n") == true ]]; then
+      dups+=(--notification "$d/_note$i.json")
+    else
+      plain+=(--notification "$d/_note$i.json")
+    fi
   done < <(jq -c '.[] | select(.status == "succeeded")' "$d/_notes.json")
   ((i)) || echo "no succeeded notification for run $run"
-  q4check run --dir "$d" --run-id "$run" --input "$file" --input-key "$key" \
-    --input-bucket "$OWLS_ARCHIVE_BUCKET" --etag "$etag" --listing "$d/_listing.json" \
-    ${OWLS_VERSION:+--version "$OWLS_VERSION"} "${nargs[@]}" "$@"
-  local rc=$?
+  local -a common=(--dir "$d" --run-id "$run" --input "$file" --input-key "$key"
+    --input-bucket "$OWLS_ARCHIVE_BUCKET" --etag "$etag" --listing "$d/_listing.json"
+    ${OWLS_VERSION:+--version "$OWLS_VERSION"})
+  q4check run "${common[@]}" "${plain[@]}" "$@" || rc=1
+  if ((${#dups[@]})); then
+    q4check run "${common[@]}" "${dups[@]}" --duplicate "$@" | sed 's/^/(duplicate notification) /'
+    ((PIPESTATUS[0] == 0)) || rc=1
+  fi
   ((i)) || return 1
   return $rc
 }
@@ -358,7 +370,7 @@ verify_run() {
 check_run() {
   local name=$1 out
   shift
-  if out=$(verify_run "$@" 2>&1); then ok "$name"; else bad "$name" "$out" "$(log_excerpt "${E2E_MAIN:-main}" "run_id=$2( |$)")"; fi
+  if out=$(verify_run "$@" 2>&1); then ok "$name"; else bad "$name" "$out" "$(log_excerpt "${E2E_MAIN:-main}" "run_id=$1( |$)")"; fi
 }
 # queue_is NAME QUEUE "VISIBLE INFLIGHT" [TIMEOUT]: a named check that the queue reaches the counts
 queue_is() {
@@ -370,12 +382,13 @@ queue_is() {
 
 # --- proxies (lib/tcp_proxy.py) ----------------------------------------------------------
 # proxy_start NAME UPSTREAM_PORT [BYTES_PER_S] [LISTEN_PORT]: a loopback proxy to
-# 127.0.0.1:UPSTREAM_PORT; sets PROXY_PORT and PROXY_PID; events in $W/NAME.events
+# 127.0.0.1:UPSTREAM_PORT; sets PROXY_PORT and PROXY_PID; events in $W/NAME.events;
+# faults (lines "STATUS CODE REGEX", see tcp_proxy.py) are read from $W/NAME.faults
 proxy_start() {
   local name=$1
   rm -f "$W/$name.port"
   bg_start "$name" python3 "$E2E_LIB/tcp_proxy.py" --upstream "127.0.0.1:$2" --port-file "$W/$name.port" \
-    --down-rate "${3:-0}" --listen-port "${4:-0}" --events "$W/$name.events"
+    --down-rate "${3:-0}" --listen-port "${4:-0}" --events "$W/$name.events" --faults "$W/$name.faults"
   PROXY_PID=$BG_PID
   if ! wait_until 10 test -s "$W/$name.port"; then
     bad "proxy $name did not start" "$(cat "$W/$name.out")"
@@ -391,6 +404,8 @@ proxy_open() {
     $2 == "close" { delete t[$3] }
     END { for (c in t) if (now - t[c] >= age) print c }' "$W/$1.events" 2>/dev/null
 }
+# proxy_faults NAME REGEX: how many requests matching REGEX the proxy answered with a fault
+proxy_faults() { awk -v re="$2" '$2 == "fault" && $5 ~ re { n++ } END { print n + 0 }' "$W/$1.events" 2>/dev/null; }
 # proxy_has_open NAME TAG_REGEX MIN_AGE_S [COUNT]: at least COUNT (default 1) such connections
 proxy_has_open() { (($(proxy_open "$1" "$2" "$3" | wc -l) >= ${4:-1})); }
 # a free loopback TCP port (nothing listens on it right now)

@@ -38,6 +38,8 @@ queue, so later checks read this file).
     consumer --out F --stop-file S      a second consumer of the work queue: records every
                                         message it receives (and gives it back at once)
     kill-when --mode inflight|artifact --run R --pid P   SIGKILL P at that point of the job
+    create-user NAME [--drop ACTION]... a user with owls-daemon's policy minus ACTIONs; prints keys
+    can-get-attributes                  exit 0 if the CURRENT keys may GetQueueAttributes (work queue)
     can-admin                           exit 0 if the CURRENT AWS_ACCESS_KEY_ID may create a queue
 """
 
@@ -418,9 +420,13 @@ def cmd_check_failure(a):
         return 1
     n = failed[0]
 
+    def short(v):
+        r = repr(v)
+        return r if len(r) <= 200 else "%s ... %s (%d bytes)" % (r[:90], r[-90:], len(v))
+
     def expect(what, got, want):
         if got != want:
-            problems.append("%s: got %r, want %r" % (what, got, want))
+            problems.append("%s: got %s, want %s" % (what, short(got), short(want)))
 
     expect("notification schema", n.get("schema"), "owls-q4.done/1")
     err = n.get("error") or {}
@@ -434,8 +440,9 @@ def cmd_check_failure(a):
         expect("notification run_id", n.get("run_id"), a.run)
     if a.input_key is not None:
         inp = n.get("input")
-        if not isinstance(inp, dict) or inp.get("key") != a.input_key:
-            problems.append("notification input: got %r, want key %r" % (inp, a.input_key))
+        want = {"bucket": a.input_bucket or ARCHIVE, "key": a.input_key}
+        if not isinstance(inp, dict) or {k: inp.get(k) for k in want} != want:
+            problems.append("notification input: got %r, want %r" % (inp, want))
     if a.code == "bad_message":
         wm = n.get("work_message")
         if not isinstance(wm, dict):
@@ -549,6 +556,33 @@ def cmd_kill_when(a):
     return 1
 
 
+def cmd_create_user(a):
+    """A user with the owls-daemon user's inline policy minus the --drop actions and an
+    access key; prints "ACCESS_KEY_ID SECRET". For SPEC 1's optional permissions."""
+    iam = client("iam")
+    doc = iam.get_user_policy(UserName="owls-daemon", PolicyName="owls-daemon-inline")["PolicyDocument"]
+    if isinstance(doc, str):
+        doc = json.loads(urllib.parse.unquote(doc))
+    for st in doc["Statement"]:
+        acts = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        st["Action"] = [x for x in acts if x not in (a.drop or [])]
+    iam.create_user(UserName=a.name)
+    iam.put_user_policy(UserName=a.name, PolicyName=a.name + "-inline", PolicyDocument=json.dumps(doc))
+    k = iam.create_access_key(UserName=a.name)["AccessKey"]
+    print(k["AccessKeyId"], k["SecretAccessKey"])
+    return 0
+
+
+def cmd_can_get_attributes(a):
+    """exit 0 if the CURRENT AWS_ACCESS_KEY_ID may call GetQueueAttributes on the work queue."""
+    try:
+        client("sqs", admin=False).get_queue_attributes(QueueUrl=queue_url("work"),
+                                                        AttributeNames=["QueueArn"])
+        return 0
+    except ClientError:
+        return 1
+
+
 def cmd_can_admin(a):
     try:
         client("sqs", admin=False).create_queue(QueueName="owls-q4-e2e-denied-probe")
@@ -625,6 +659,7 @@ def main():
     p.add_argument("--where", choices=["run", "errors", "derived"], required=True)
     p.add_argument("--run")
     p.add_argument("--input-key")
+    p.add_argument("--input-bucket")
     p.add_argument("--timeout", type=float, default=30)
     p = sub.add_parser("consumer")
     p.add_argument("--out", required=True)
@@ -635,6 +670,10 @@ def main():
     p.add_argument("--pid", type=int, required=True)
     p.add_argument("--queue", default="work")
     p.add_argument("--timeout", type=float, default=60)
+    p = sub.add_parser("create-user")
+    p.add_argument("name")
+    p.add_argument("--drop", action="append")
+    sub.add_parser("can-get-attributes")
     sub.add_parser("can-admin")
     a = ap.parse_args()
     return globals()["cmd_" + a.cmd.replace("-", "_")](a)
