@@ -20,8 +20,15 @@
 #include "owls/err.h"
 #include "owls/table.h"
 
+/* Told, every few MiB, that data[0..upto) will not be read again until the
+ * write pass (and then once more, front to back): a file mapping may drop
+ * those pages to keep the resident set small. */
+typedef void (*owls_csv_release_fn)(void *arg, const char *data, size_t upto);
+
 struct owls_csv_opts {
-    bool force_libcsv; /* every record through libcsv (differential testing) */
+    bool force_libcsv;           /* every record through libcsv (differential testing) */
+    owls_csv_release_fn release; /* optional, kept for the write pass */
+    void *release_arg;
 };
 
 /*

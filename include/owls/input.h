@@ -32,7 +32,9 @@ enum owls_format owls_format_detect(enum owls_format requested, const char *key,
                                     size_t len);
 
 /* Read the table from in with the reader for fmt (not AUTO). The table
- * borrows in->data: keep in alive until the table is freed. */
+ * borrows in itself (and in->data): keep in alive, at the same address,
+ * until the table is freed. A mapped input's pages are released as they are
+ * read and fault back in for the write pass. */
 enum owls_err owls_input_read_table(const struct owls_input *in, enum owls_format fmt,
                                     const char *source, struct owls_table **out,
                                     struct owls_errmsg *em);

@@ -58,6 +58,9 @@ struct owls_table_ops {
                                  owls_row_sink_fn sink, void *keep_sink, void *discard_sink,
                                  struct owls_errmsg *em);
     void (*free_impl)(void *impl);
+    /* write_split prints from the column values (false: it copies the
+     * input's own bytes, so the values may go once the split is done). */
+    bool writes_from_values;
 };
 
 struct owls_table {
@@ -82,6 +85,10 @@ void owls_table_free(struct owls_table *t);
  * (OWLS_ENOT_ENOUGH_ROWS), in that order. source names the input in em.
  */
 enum owls_err owls_table_decide(struct owls_table *t, const char *source, struct owls_errmsg *em);
+
+/* Free the numeric values when writing does not need them (after the
+ * split, before the write pass: peak memory). */
+void owls_table_drop_values(struct owls_table *t);
 
 /* Number of numeric columns (after owls_table_decide). */
 size_t owls_table_numeric_count(const struct owls_table *t);

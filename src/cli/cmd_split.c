@@ -85,6 +85,7 @@ int owls_cli_split(int argc, char **argv)
         status = owls_cli_fail(rc, "%s", em.text);
         goto out;
     }
+    owls_table_drop_values(t); /* the CSV writer copies input bytes: memory back now */
     if (owls_mkdirs(outdir, &em) != OWLS_OK) {
         status = owls_cli_fail(OWLS_EIO, "%s", em.text);
         status = EX_CANTCREAT;

@@ -313,6 +313,7 @@ static enum step compute(struct job *j, const struct owls_job_spec *s,
         goto out;
     }
 
+    owls_table_drop_values(t);
     dir = spool_dir_for(j);
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         log_warn("spool directory %s", dir);

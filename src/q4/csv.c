@@ -312,7 +312,21 @@ struct csv_impl {
     const char *data;
     size_t len;
     bool force_slow;
+    owls_csv_release_fn release;
+    void *release_arg;
 };
+
+#define RELEASE_STEP ((size_t)8 << 20)
+
+/* Tell the owner of data every RELEASE_STEP bytes what has been read. */
+static void maybe_release(owls_csv_release_fn fn, void *arg, const char *data, size_t pos,
+                          size_t *released)
+{
+    if (fn && pos - *released >= RELEASE_STEP) {
+        fn(arg, data, pos);
+        *released = pos;
+    }
+}
 
 static const struct owls_table_ops s_csv_ops;
 
@@ -326,7 +340,9 @@ enum owls_err owls_csv_read(const char *data, size_t len, const char *source,
     struct owls_table *t = NULL;
     struct csv_impl *impl;
     bool force_slow = opts && opts->force_libcsv;
-    size_t row = 0;
+    owls_csv_release_fn release = opts ? opts->release : NULL;
+    void *release_arg = opts ? opts->release_arg : NULL;
+    size_t row = 0, released = 0;
 
     *out = NULL;
     iter_init(&it, data, len, force_slow);
@@ -360,12 +376,15 @@ enum owls_err owls_csv_read(const char *data, size_t len, const char *source,
             goto out;
         }
         row++;
+        maybe_release(release, release_arg, data, it.pos, &released);
     }
     t->nrows = row;
     impl = owls_xmalloc(sizeof(*impl));
     impl->data = data;
     impl->len = len;
     impl->force_slow = force_slow;
+    impl->release = release;
+    impl->release_arg = release_arg;
     t->impl = impl;
     t->ops = &s_csv_ops;
     rc = owls_table_decide(t, source, em);
@@ -393,7 +412,7 @@ static enum owls_err csv_write_split(const struct owls_table *t, const uint8_t *
     enum owls_err rc = OWLS_OK;
     struct rec_iter it;
     struct owls_buf line;
-    size_t row = 0;
+    size_t row = 0, released = 0;
 
     owls_buf_init(&line);
     for (size_t j = 0; j < t->ncols; j++) {
@@ -432,6 +451,7 @@ static enum owls_err csv_write_split(const struct owls_table *t, const uint8_t *
         }
         if (rc != OWLS_OK)
             break;
+        maybe_release(impl->release, impl->release_arg, impl->data, it.pos, &released);
     }
 out:
     iter_cleanup(&it);

@@ -79,6 +79,18 @@ enum owls_format owls_format_detect(enum owls_format requested, const char *key,
     return OWLS_FORMAT_CSV;
 }
 
+/* For the CSV reader: drop the pages of a file mapping it has read; they
+ * come back from the page cache when the write pass reads them again. */
+static void release_mapped(void *arg, const char *data, size_t upto)
+{
+    const struct owls_input *in = arg;
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t b = (uintptr_t)data & ~(page - 1), e = ((uintptr_t)data + upto) & ~(page - 1);
+
+    if (in->map_len && e > b)
+        (void)madvise((void *)b, e - b, MADV_DONTNEED);
+}
+
 enum owls_err owls_input_read_table(const struct owls_input *in, enum owls_format fmt,
                                     const char *source, struct owls_table **out,
                                     struct owls_errmsg *em)
@@ -86,6 +98,11 @@ enum owls_err owls_input_read_table(const struct owls_input *in, enum owls_forma
     *out = NULL;
     switch (fmt) {
     case OWLS_FORMAT_CSV:
+        if (in->map_len) {
+            const struct owls_csv_opts o = {.release = release_mapped,
+                                            .release_arg = (void *)(uintptr_t)in};
+            return owls_csv_read(in->data, in->len, source, &o, out, em);
+        }
         return owls_csv_read(in->data, in->len, source, NULL, out, em);
     case OWLS_FORMAT_PARQUET:
         return owls_parquet_read(in->data, in->len, source, out, em);

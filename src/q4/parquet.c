@@ -2010,6 +2010,7 @@ out:
 static const struct owls_table_ops s_parquet_ops = {
     .write_split = pq_write_split,
     .free_impl = impl_free,
+    .writes_from_values = true,
 };
 
 /* --- the whole file -------------------------------------------------------------------- */

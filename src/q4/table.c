@@ -92,6 +92,16 @@ enum owls_err owls_table_decide(struct owls_table *t, const char *source, struct
     return OWLS_OK;
 }
 
+void owls_table_drop_values(struct owls_table *t)
+{
+    if (t->ops && t->ops->writes_from_values)
+        return;
+    for (size_t j = 0; j < t->ncols; j++) {
+        free(t->cols[j].values);
+        t->cols[j].values = NULL;
+    }
+}
+
 size_t owls_table_numeric_count(const struct owls_table *t)
 {
     size_t d = 0;
