@@ -46,9 +46,11 @@ struct owls_artifacts;
 
 /* Write all five into dir (which must exist). Caller frees with
  * owls_artifacts_free(); nothing is visible under the final names until
- * owls_artifacts_commit(). durable: fsync the files and dir (a spool that
- * is uploaded elsewhere does not need it). OWLS_EIO with em naming the file. */
-enum owls_err owls_artifacts_write(const char *dir, bool durable, const struct owls_table *t,
+ * owls_artifacts_commit(). flags (fsio.h): OWLS_OUTFILE_DURABLE fsyncs the
+ * files and dir (a spool uploaded elsewhere does not need it);
+ * OWLS_OUTFILE_BACKGROUND hashes and writes the two CSVs on threads of
+ * their own. OWLS_EIO with em naming the file. */
+enum owls_err owls_artifacts_write(const char *dir, unsigned flags, const struct owls_table *t,
                                    const struct owls_q4_result *r, const struct owls_run_info *info,
                                    struct owls_artifacts **out, struct owls_errmsg *em);
 

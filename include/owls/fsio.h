@@ -27,13 +27,18 @@ enum owls_err owls_mkdirs(const char *path, struct owls_errmsg *em);
  * An output file under construction: bytes go to "<dir>/.<name>.XXXXXX"
  * through a buffer, counted and hashed on the way; owls_outfile_close()
  * flushes (and fsyncs when opened durable); owls_outfile_commit() renames it
- * to "<dir>/<name>".
+ * to "<dir>/<name>". With OWLS_OUTFILE_BACKGROUND a writer thread of the
+ * file's own hashes and writes each full buffer while the caller fills the
+ * next one (same bytes, same digest).
  * owls_outfile_free() removes the temporary file unless it was committed.
  * One thread at a time.
  */
 struct owls_outfile;
 
-enum owls_err owls_outfile_open(const char *dir, const char *name, bool durable,
+#define OWLS_OUTFILE_DURABLE    1u /* fsync the file on close */
+#define OWLS_OUTFILE_BACKGROUND 2u /* hash and write on a thread of its own */
+
+enum owls_err owls_outfile_open(const char *dir, const char *name, unsigned flags,
                                 struct owls_outfile **out, struct owls_errmsg *em);
 enum owls_err owls_outfile_write(struct owls_outfile *f, const void *p, size_t n);
 enum owls_err owls_outfile_close(struct owls_outfile *f, struct owls_errmsg *em);

@@ -22,6 +22,13 @@ struct owls_input {
 /* Load a local file (OWLS_ENOTFOUND / OWLS_EIO with em naming it); regular
  * files are mapped, not copied. Readers must not read past data[len - 1]. */
 enum owls_err owls_input_load_file(const char *path, struct owls_input *in, struct owls_errmsg *em);
+/* The same without the digest (in->sha256 is empty): the caller computes
+ * it, e.g. on another thread, with owls_input_hash(). */
+enum owls_err owls_input_map_file(const char *path, struct owls_input *in, struct owls_errmsg *em);
+/* Fill in->sha256. Reads in->data only: may run on another thread while the
+ * table is read. */
+void owls_input_hash(struct owls_input *in);
+
 /* Take ownership of data[0..len) (malloc'd). */
 void owls_input_adopt(struct owls_input *in, char *data, size_t len);
 void owls_input_cleanup(struct owls_input *in);

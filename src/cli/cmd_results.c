@@ -357,7 +357,7 @@ static int results_fetch(struct owls_cli_aws *aws, const char *run_id, const cha
         /* a larger object fails as soon as its Content-Length says so */
         struct owls_s3_get_opts o = {.max_bytes = it->bytes};
 
-        if (owls_outfile_open(dir, it->name, true, &f[i], &em) != OWLS_OK) {
+        if (owls_outfile_open(dir, it->name, OWLS_OUTFILE_DURABLE, &f[i], &em) != OWLS_OK) {
             status = owls_cli_fail(OWLS_EIO, "%s", em.text);
             status = EX_CANTCREAT;
             goto out;
@@ -404,7 +404,7 @@ static int results_fetch(struct owls_cli_aws *aws, const char *run_id, const cha
         total += it->bytes;
         log_info("results: %s: %" PRIu64 " bytes, sha256 ok", it->key, it->bytes);
     }
-    if (owls_outfile_open(dir, "MANIFEST.json", true, &f[m->n], &em) != OWLS_OK ||
+    if (owls_outfile_open(dir, "MANIFEST.json", OWLS_OUTFILE_DURABLE, &f[m->n], &em) != OWLS_OK ||
         owls_outfile_write(f[m->n], mdata, mlen) != OWLS_OK ||
         owls_outfile_close(f[m->n], &em) != OWLS_OK) {
         status = owls_cli_fail(OWLS_EIO, "%s", em.text[0] ? em.text : "writing MANIFEST.json");

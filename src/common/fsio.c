@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,17 @@ struct owls_outfile {
     int fd;
     bool committed;
     bool durable;
+    /* OWLS_OUTFILE_BACKGROUND: full buffers go to a writer thread, which
+     * hashes and writes them while the caller fills the other buffer. */
+    bool bg;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    char *spare; /* the buffer not being filled */
+    size_t spare_len;
+    bool busy; /* the writer owns spare */
+    bool quit;
+    enum owls_err bg_rc;
     char *dir;
     char *name;
     char *tmp;
@@ -116,12 +128,35 @@ struct owls_outfile {
     char hex[OWLS_SHA256_HEX];
 };
 
-enum owls_err owls_outfile_open(const char *dir, const char *name, bool durable,
+static void *writer_main(void *arg)
+{
+    struct owls_outfile *f = arg;
+
+    pthread_mutex_lock(&f->mu);
+    for (;;) {
+        while (!f->busy && !f->quit)
+            pthread_cond_wait(&f->cv, &f->mu);
+        if (!f->busy)
+            break;
+        pthread_mutex_unlock(&f->mu);
+        owls_sha256_update(f->sha, f->spare, f->spare_len);
+        enum owls_err rc = owls_write_all(f->fd, f->spare, f->spare_len);
+        pthread_mutex_lock(&f->mu);
+        if (rc != OWLS_OK && f->bg_rc == OWLS_OK)
+            f->bg_rc = rc;
+        f->busy = false;
+        pthread_cond_broadcast(&f->cv);
+    }
+    pthread_mutex_unlock(&f->mu);
+    return NULL;
+}
+
+enum owls_err owls_outfile_open(const char *dir, const char *name, unsigned flags,
                                 struct owls_outfile **out, struct owls_errmsg *em)
 {
     struct owls_outfile *f = owls_xcalloc(1, sizeof(*f));
 
-    f->durable = durable;
+    f->durable = flags & OWLS_OUTFILE_DURABLE;
     f->dir = owls_xstrdup(dir);
     f->name = owls_xstrdup(name);
     f->tmp = owls_xasprintf("%s/.%s.XXXXXX", dir, name);
@@ -137,34 +172,92 @@ enum owls_err owls_outfile_open(const char *dir, const char *name, bool durable,
     fchmod(f->fd, 0644);
     f->buf = owls_xmalloc(OUT_BUF_SIZE);
     f->sha = owls_sha256_new();
+    if (flags & OWLS_OUTFILE_BACKGROUND) {
+        f->spare = owls_xmalloc(OUT_BUF_SIZE);
+        pthread_mutex_init(&f->mu, NULL);
+        pthread_cond_init(&f->cv, NULL);
+        /* No thread, no harm: the file is then written synchronously. */
+        f->bg = pthread_create(&f->thread, NULL, writer_main, f) == 0;
+    }
     *out = f;
     return OWLS_OK;
+}
+
+/* Background mode: wait until the writer is idle; its first error, if any. */
+static enum owls_err writer_idle(struct owls_outfile *f)
+{
+    enum owls_err rc;
+    pthread_mutex_lock(&f->mu);
+    while (f->busy)
+        pthread_cond_wait(&f->cv, &f->mu);
+    rc = f->bg_rc;
+    pthread_mutex_unlock(&f->mu);
+    return rc;
+}
+
+static void writer_stop(struct owls_outfile *f)
+{
+    if (!f->bg)
+        return;
+    pthread_mutex_lock(&f->mu);
+    f->quit = true;
+    pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+    pthread_join(f->thread, NULL);
+    pthread_mutex_destroy(&f->mu);
+    pthread_cond_destroy(&f->cv);
+    f->bg = false;
 }
 
 static enum owls_err flush_buf(struct owls_outfile *f)
 {
     enum owls_err rc;
+    char *full;
+
     if (f->len == 0)
         return OWLS_OK;
-    owls_sha256_update(f->sha, f->buf, f->len);
-    rc = owls_write_all(f->fd, f->buf, f->len);
+    if (!f->bg) {
+        owls_sha256_update(f->sha, f->buf, f->len);
+        rc = owls_write_all(f->fd, f->buf, f->len);
+        f->len = 0;
+        return rc;
+    }
+    /* Hand the full buffer over and go on filling the spare one. */
+    if ((rc = writer_idle(f)) != OWLS_OK)
+        return rc;
+    full = f->buf;
+    pthread_mutex_lock(&f->mu);
+    f->buf = f->spare;
+    f->spare = full;
+    f->spare_len = f->len;
+    f->busy = true;
+    pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mu);
     f->len = 0;
-    return rc;
+    return OWLS_OK;
 }
 
 enum owls_err owls_outfile_write(struct owls_outfile *f, const void *p, size_t n)
 {
+    const char *c = p;
+
     f->bytes += n;
-    if (f->len + n > OUT_BUF_SIZE) {
-        enum owls_err rc = flush_buf(f);
-        if (rc != OWLS_OK)
-            return rc;
-        if (n >= OUT_BUF_SIZE) {
-            owls_sha256_update(f->sha, p, n);
-            return owls_write_all(f->fd, p, n);
+    while (f->len + n > OUT_BUF_SIZE) {
+        enum owls_err rc;
+        size_t room = OUT_BUF_SIZE - f->len;
+        if (f->len == 0 && !f->bg) {
+            /* Big and synchronous: straight from the caller's memory. */
+            owls_sha256_update(f->sha, c, n);
+            return owls_write_all(f->fd, c, n);
         }
+        memcpy(f->buf + f->len, c, room);
+        f->len += room;
+        c += room;
+        n -= room;
+        if ((rc = flush_buf(f)) != OWLS_OK)
+            return rc;
     }
-    memcpy(f->buf + f->len, p, n);
+    memcpy(f->buf + f->len, c, n);
     f->len += n;
     return OWLS_OK;
 }
@@ -172,8 +265,12 @@ enum owls_err owls_outfile_write(struct owls_outfile *f, const void *p, size_t n
 enum owls_err owls_outfile_close(struct owls_outfile *f, struct owls_errmsg *em)
 {
     unsigned char md[OWLS_SHA256_LEN];
+    enum owls_err rc = flush_buf(f);
 
-    if (flush_buf(f) != OWLS_OK || (f->durable && fsync(f->fd) != 0) || close(f->fd) != 0) {
+    if (rc == OWLS_OK && f->bg)
+        rc = writer_idle(f);
+    writer_stop(f);
+    if (rc != OWLS_OK || (f->durable && fsync(f->fd) != 0) || close(f->fd) != 0) {
         f->fd = -1;
         return owls_errmsg_set(em, OWLS_EIO, "%s: %s", f->tmp, strerror(errno));
     }
@@ -200,12 +297,14 @@ void owls_outfile_free(struct owls_outfile *f)
 {
     if (f == NULL)
         return;
+    writer_stop(f);
     if (f->fd >= 0)
         close(f->fd);
     if (f->tmp && !f->committed)
         unlink(f->tmp);
     owls_sha256_free(f->sha);
     free(f->buf);
+    free(f->spare);
     free(f->tmp);
     free(f->name);
     free(f->dir);

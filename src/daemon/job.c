@@ -330,7 +330,7 @@ static enum step compute(struct job *j, const struct owls_job_spec *s,
         .producer = "owls-q4d",
         .started_at = started,
     };
-    rc = owls_artifacts_write(dir, false, t, &r, &info, &arts, &em);
+    rc = owls_artifacts_write(dir, 0, t, &r, &info, &arts, &em);
     if (rc != OWLS_OK) {
         log_err("writing the artifacts to the spool failed: %s", em.text);
         goto out;

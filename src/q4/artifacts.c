@@ -31,7 +31,7 @@ static const char *const s_quadrant_names[4] = {"Q1", "Q2", "Q3", "Q4"};
 
 struct owls_artifacts {
     char *dir;
-    bool durable;
+    unsigned flags;
     struct owls_outfile *files[OWLS_ARTIFACT_COUNT];
     struct owls_artifact items[OWLS_ARTIFACT_COUNT];
 };
@@ -148,7 +148,9 @@ static enum owls_err sink_write(void *sink, const void *p, size_t n)
 static enum owls_err open_file(struct owls_artifacts *a, int i, const struct owls_run_info *info,
                                struct owls_errmsg *em)
 {
-    enum owls_err rc = owls_outfile_open(a->dir, s_files[i].name, a->durable, &a->files[i], em);
+    /* Only the two big CSVs are worth a writer thread. */
+    unsigned flags = i <= A_DISCARD ? a->flags : a->flags & ~OWLS_OUTFILE_BACKGROUND;
+    enum owls_err rc = owls_outfile_open(a->dir, s_files[i].name, flags, &a->files[i], em);
     a->items[i].name = s_files[i].name;
     a->items[i].content_type = s_files[i].content_type;
     a->items[i].key = owls_xasprintf("run=%s/%s", info->run_id, s_files[i].name);
@@ -190,7 +192,7 @@ static enum owls_err write_json(struct owls_artifacts *a, int i, json_t *doc,
     return rc;
 }
 
-enum owls_err owls_artifacts_write(const char *dir, bool durable, const struct owls_table *t,
+enum owls_err owls_artifacts_write(const char *dir, unsigned flags, const struct owls_table *t,
                                    const struct owls_q4_result *r, const struct owls_run_info *info,
                                    struct owls_artifacts **out, struct owls_errmsg *em)
 {
@@ -199,7 +201,7 @@ enum owls_err owls_artifacts_write(const char *dir, bool durable, const struct o
 
     *out = NULL;
     a->dir = owls_xstrdup(dir);
-    a->durable = durable;
+    a->flags = flags;
     if ((rc = open_file(a, A_KEEP, info, em)) != OWLS_OK ||
         (rc = open_file(a, A_DISCARD, info, em)) != OWLS_OK)
         goto out;
@@ -232,13 +234,14 @@ enum owls_err owls_artifacts_commit(struct owls_artifacts *a, struct owls_errmsg
     for (int i = 0; i < OWLS_ARTIFACT_COUNT; i++) {
         enum owls_err rc;
         /* MANIFEST.json last: its presence means the run is complete. */
-        if (i == A_MANIFEST && a->durable && owls_fsync_dir(a->dir) != OWLS_OK)
+        if (i == A_MANIFEST && (a->flags & OWLS_OUTFILE_DURABLE) &&
+            owls_fsync_dir(a->dir) != OWLS_OK)
             return owls_errmsg_set(em, OWLS_EIO, "%s: fsync failed", a->dir);
         rc = owls_outfile_commit(a->files[i], em);
         if (rc != OWLS_OK)
             return rc;
     }
-    if (a->durable && owls_fsync_dir(a->dir) != OWLS_OK)
+    if ((a->flags & OWLS_OUTFILE_DURABLE) && owls_fsync_dir(a->dir) != OWLS_OK)
         return owls_errmsg_set(em, OWLS_EIO, "%s: fsync failed", a->dir);
     return OWLS_OK;
 }

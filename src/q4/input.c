@@ -12,7 +12,7 @@
 #include "owls/input.h"
 #include "owls/parquet.h"
 
-enum owls_err owls_input_load_file(const char *path, struct owls_input *in, struct owls_errmsg *em)
+enum owls_err owls_input_map_file(const char *path, struct owls_input *in, struct owls_errmsg *em)
 {
     char *data;
     size_t len;
@@ -30,7 +30,6 @@ enum owls_err owls_input_load_file(const char *path, struct owls_input *in, stru
             close(fd);
             in->data = p;
             in->len = in->map_len = (size_t)st.st_size;
-            owls_sha256_hex(in->data, in->len, in->sha256);
             return OWLS_OK;
         }
     }
@@ -39,8 +38,22 @@ enum owls_err owls_input_load_file(const char *path, struct owls_input *in, stru
     rc = owls_file_read(path, &data, &len, em);
     if (rc != OWLS_OK)
         return rc;
-    owls_input_adopt(in, data, len);
+    in->data = data;
+    in->len = len;
     return OWLS_OK;
+}
+
+void owls_input_hash(struct owls_input *in)
+{
+    owls_sha256_hex(in->data, in->len, in->sha256);
+}
+
+enum owls_err owls_input_load_file(const char *path, struct owls_input *in, struct owls_errmsg *em)
+{
+    enum owls_err rc = owls_input_map_file(path, in, em);
+    if (rc == OWLS_OK)
+        owls_input_hash(in);
+    return rc;
 }
 
 void owls_input_adopt(struct owls_input *in, char *data, size_t len)

@@ -33,7 +33,6 @@
 
 #define BLOCK    256
 #define SIGN_TIE 1e-12
-#define SAFE_EXP 250 /* |x| within 2^+-250: squares and sums cannot leave range */
 
 static inline void neumaier_add(double *sum, double *comp, double x)
 {
@@ -54,15 +53,52 @@ static int exponent_of(double m)
     return e;
 }
 
+/*
+ * Sums for the scaler: blocks of BLOCK values summed with four independent
+ * accumulators (branch-free, pipelined; error ~BLOCK/4 ulps of the block's
+ * magnitude), the block sums added with Neumaier's compensation (error
+ * independent of the number of blocks). scale multiplies every value first
+ * (a power of two: exact) and shift is subtracted; squares when square.
+ */
+static double block_sum(const double *c, size_t n, double shift, double scale, bool square)
+{
+    double sum = 0, comp = 0;
+
+    for (size_t i0 = 0; i0 < n; i0 += BLOCK) {
+        size_t b = OWLS_MIN((size_t)BLOCK, n - i0), i = 0;
+        const double *x = c + i0;
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        if (square) {
+            for (; i + 4 <= b; i += 4) {
+                double d0 = (x[i] - shift) * scale, d1 = (x[i + 1] - shift) * scale;
+                double d2 = (x[i + 2] - shift) * scale, d3 = (x[i + 3] - shift) * scale;
+                s0 += d0 * d0, s1 += d1 * d1, s2 += d2 * d2, s3 += d3 * d3;
+            }
+            for (; i < b; i++) {
+                double d = (x[i] - shift) * scale;
+                s0 += d * d;
+            }
+        } else {
+            for (; i + 4 <= b; i += 4) {
+                s0 += x[i] * scale, s1 += x[i + 1] * scale;
+                s2 += x[i + 2] * scale, s3 += x[i + 3] * scale;
+            }
+            for (; i < b; i++)
+                s0 += x[i] * scale;
+        }
+        neumaier_add(&sum, &comp, (s0 + s1) + (s2 + s3));
+    }
+    return sum + comp;
+}
+
 static void fit_column(const double *c, size_t n, double *mean, double *scale)
 {
-    double lo = c[0], hi = c[0], sum = 0, comp = 0, mu, dmax, ss = 0, sc = 0;
+    double lo = c[0], hi = c[0], mu, dmax, k;
     int e;
 
     for (size_t i = 0; i < n; i++) {
         lo = c[i] < lo ? c[i] : lo;
         hi = c[i] > hi ? c[i] : hi;
-        neumaier_add(&sum, &comp, c[i]);
     }
     if (lo == hi) {
         /* Constant: sigma is exactly 0 (SPEC: then 1), the mean exactly the value. */
@@ -70,13 +106,14 @@ static void fit_column(const double *c, size_t n, double *mean, double *scale)
         *scale = 1;
         return;
     }
+    /* Values scaled by a power of two near their magnitude: 1e300s cannot
+     * overflow the sum, 1e-300s cannot underflow it. */
     e = exponent_of(fmax(fabs(lo), fabs(hi)));
-    if (e > -SAFE_EXP && e < SAFE_EXP) {
-        mu = (sum + comp) / (double)n;
+    k = e > -1000 && e < 1000 ? ldexp(1.0, -e) : 0;
+    if (k != 0) {
+        mu = ldexp(block_sum(c, n, 0, k, false) / (double)n, e);
     } else {
-        /* Far from 1: sum again scaled by a power of two (exact), so that
-         * 1e300s cannot overflow the sum. */
-        sum = comp = 0;
+        double sum = 0, comp = 0;
         for (size_t i = 0; i < n; i++)
             neumaier_add(&sum, &comp, ldexp(c[i], -e));
         mu = ldexp((sum + comp) / (double)n, e);
@@ -85,19 +122,16 @@ static void fit_column(const double *c, size_t n, double *mean, double *scale)
     dmax = fmax(hi - mu, mu - lo);
     e = exponent_of(dmax);
     if (e >= -1000) {
-        const double k = ldexp(1.0, -e); /* a power of two: exact scaling */
-        for (size_t i = 0; i < n; i++) {
-            double dev = (c[i] - mu) * k;
-            neumaier_add(&ss, &sc, dev * dev);
-        }
+        *scale = ldexp(sqrt(block_sum(c, n, mu, ldexp(1.0, -e), true) / (double)n), e);
     } else {
+        double ss = 0, sc = 0;
         for (size_t i = 0; i < n; i++) {
             double dev = ldexp(c[i] - mu, -e);
             neumaier_add(&ss, &sc, dev * dev);
         }
+        *scale = ldexp(sqrt((ss + sc) / (double)n), e);
     }
     *mean = mu;
-    *scale = ldexp(sqrt((ss + sc) / (double)n), e);
     if (*scale == 0)
         *scale = 1;
 }

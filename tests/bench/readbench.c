@@ -98,7 +98,7 @@ static int run_once(const char *path, const char *dir, double t[PH_COUNT])
         .started_at = started,
     };
     t0 = now_s();
-    if ((rc = owls_artifacts_write(dir, false, tab, &r, &info, &arts, &em)) != OWLS_OK ||
+    if ((rc = owls_artifacts_write(dir, 0, tab, &r, &info, &arts, &em)) != OWLS_OK ||
         (rc = owls_artifacts_commit(arts, &em)) != OWLS_OK)
         goto out;
     t[PH_WRITE] = now_s() - t0;
