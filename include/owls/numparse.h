@@ -24,9 +24,10 @@
 bool owls_num_parse(const char *s, size_t n, double *out);
 
 /* The CSV reader's fused fast path: if the field starting at p (ending at
- * the first delim, or at end) is a plain "[+-]digits[.digits]" of at most
- * 19 digits, store its value and return a pointer to the delimiter (or
- * end); otherwise return NULL and let the caller use owls_num_parse().
+ * the first delim, LF or CR, or at end) is a plain "[+-]digits[.digits]" of
+ * at most 19 digits, store its value and return a pointer to that
+ * delimiter, LF or CR (or end); otherwise return NULL and let the caller use
+ * owls_num_parse().
  * Bytes up to limit (>= end) may be read, 8 at a time; the byte at end, if
  * below limit, must not be a digit or '.'. */
 const char *owls_num_scan_field(const char *p, const char *end, const char *limit, char delim,

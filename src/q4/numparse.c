@@ -29,6 +29,12 @@ static const double s_pow10[] = {
 #define MAX_EXACT_MANT (UINT64_C(1) << 53)
 #define EXP_CLAMP      100000 /* beyond any double; keeps the exponent from overflowing */
 
+/* Where a field can end in a CSV line: the delimiter or the line end. */
+static inline bool is_field_end(char c, char delim)
+{
+    return c == delim || c == '\n' || c == '\r';
+}
+
 static inline int is_digit(char c)
 {
     return (unsigned char)(c - '0') < 10;
@@ -201,7 +207,7 @@ const char *owls_num_scan_field(const char *p, const char *end, const char *limi
                 }
             }
             if (k2 < 8 && q <= end && (q == end || *q != '.')) {
-                if ((q != end && *q != delim) || k1 + k2 == 0)
+                if ((q != end && !is_field_end(*q, delim)) || k1 + k2 == 0)
                     return NULL;
                 *out = apply_sign((double)mant / s_pow10[k2], neg);
                 return q;
@@ -218,8 +224,8 @@ const char *owls_num_scan_field(const char *p, const char *end, const char *limi
             mant = mant * 10 + (uint64_t)(*p++ - '0');
         nfrac = (size_t)(p - f);
     }
-    if ((p != end && *p != delim) || nint + nfrac == 0 || nint + nfrac > 19 || nfrac > 22 ||
-        mant > MAX_EXACT_MANT)
+    if ((p != end && !is_field_end(*p, delim)) || nint + nfrac == 0 || nint + nfrac > 19 ||
+        nfrac > 22 || mant > MAX_EXACT_MANT)
         return NULL;
     *out = apply_sign((double)mant / s_pow10[nfrac], neg);
     return p;

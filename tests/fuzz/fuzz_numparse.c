@@ -36,6 +36,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (;;) {
         const char *comma = memchr(p, ',', (size_t)(end - p));
         const char *fe = comma ? comma : end;
+        /* The scanner also stops at a line end. */
+        for (const char *c = p; c < fe; c++)
+            if (*c == '\n' || *c == '\r') {
+                fe = c;
+                break;
+            }
         const char *q = owls_num_scan_field(p, end, buf + size + 1, ',', &a);
         if (q != NULL) {
             if (q != fe || !owls_num_parse_ref(p, (size_t)(fe - p), &b) ||
