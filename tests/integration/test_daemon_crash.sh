@@ -160,7 +160,7 @@ export OWLS_WORK_QUEUE_URL
 proxy_start faulty "$E2E_MOTO_PORT" 0
 FAULTY_PID=$PROXY_PID
 conf_write "$W/tr.conf" sqs.visibility_timeout=$VIS worker.threads=2
-E2E_MAIN=tr
+E2E_MAIN="tr"
 if daemon_start tr "$W/tr.conf" AWS_ENDPOINT_URL_S3="http://127.0.0.1:$PROXY_PORT" \
   AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$PROXY_PORT"; then
   q4check gen 200 "$W/tr.csv" --seed 71
@@ -239,7 +239,8 @@ if daemon_start tr "$W/tr.conf" AWS_ENDPOINT_URL_S3="http://127.0.0.1:$PROXY_POR
     ETOK=$(owlsq put "$W/tr.csv" "$KOK")
     owlsq send --body "$(job_body "$KOK" e2e-besides)" >/dev/null
     if owlsq wait-done --timeout 30 --run e2e-besides >/dev/null; then
-      ok "hung S3 connection: the other worker completes another job meanwhile"
+      check_run "hung S3 connection: the other worker completes another job meanwhile" \
+        e2e-besides "$W/tr.csv" "$KOK" "$ETOK"
     else
       bad "hung S3 connection: the other worker completes another job meanwhile (30 s)" "$(log_excerpt tr)"
     fi
