@@ -13,7 +13,10 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/e2e.sh"
 e2e_init load
 e2e_moto_up
-CLI=${OWLS_Q4:-$BUILD/owls-q4}
+# the reference computation: owls-q4 split from the daemon's own build (the last bits of
+# er.json depend on the compiler flags, e.g. -O2 against -O1 with sanitizers)
+CLI=${OWLS_Q4:-$(dirname "$OWLSD")/owls-q4}
+[[ -x $CLI ]] || bad "test set-up: owls-q4 next to the daemon ($CLI); set OWLS_Q4"
 
 # ==== 50 jobs, 4 workers ====================================================================
 conf_write "$W/four.conf" worker.threads=4
