@@ -27,7 +27,9 @@ CFLAGS    ?= -O2 -g
 OWLS_CPPFLAGS = -Iinclude -D_GNU_SOURCE -DOWLS_VERSION='"$(VERSION)"'
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
-ALL_CFLAGS = -std=gnu17 $(WARN) $(OWLS_CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
+# -ffp-contract=off: no fused multiply-adds, whatever -march says, so that
+# the artifacts are the same bytes from every build (SPEC 3, determinism).
+ALL_CFLAGS = -std=gnu17 $(WARN) -ffp-contract=off $(OWLS_CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
 LDLIBS    = $(PKG_LIBS) -lcsv -lsnappy -lz -lzstd -lm -lpthread
 TEST_LIBS = -lcmocka
 
