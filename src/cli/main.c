@@ -10,14 +10,15 @@
 #include "owls/cli.h"
 
 static const char s_usage[] =
-    "usage: owls-q4 split INPUT -o DIR [--run-id ID]\n"
+    "usage: owls-q4 split INPUT -o DIR [--run-id ID] [--threads 1|2]\n"
     "       owls-q4 submit FILE [--run-id ID] [-c CONF] [-v]\n"
     "       owls-q4 results RUN_ID -o DIR [--wait SECONDS] [-c CONF] [-v]\n"
     "       owls-q4 --version | --help\n"
     "\n"
     "  split    run the Q4 four-quadrant split on a local CSV or Parquet file\n"
     "           and write Q_keep.csv, Q_discard.csv, Q_study.json, er.json and\n"
-    "           MANIFEST.json into DIR (created if missing)\n"
+    "           MANIFEST.json into DIR (created if missing); --threads 1 keeps\n"
+    "           the digests on the main thread too\n"
     "  submit   upload FILE to the archive bucket as run=<id>/input/<name> and\n"
     "           queue the job; prints the run id (generated when not given)\n"
     "  results  wait (--wait, default 0 = look once) for the run's MANIFEST.json,\n"
