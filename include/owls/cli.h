@@ -64,4 +64,15 @@ bool owls_cli_parse_seconds(const char *s, long max, long *out);
 /* Print "owls-q4: <code>: <message>" and return the exit status for rc. */
 int owls_cli_fail(enum owls_err rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* getopt_long's answer ':' (an option without its value) or anything else
+ * (an unknown option) as the one usage line for subcommand cmd; arg is
+ * argv[optind - 1], the offending word. Returns the exit status (64). */
+static inline int owls_cli_option_error(const char *cmd, int opt, const char *arg)
+{
+    if (opt == ':')
+        return owls_cli_fail(OWLS_EUSAGE, "%s: option %s needs a value", cmd, arg);
+    return owls_cli_fail(OWLS_EUSAGE, "%s: unknown option %s (try owls-q4 %s --help)", cmd, arg,
+                         cmd);
+}
+
 #endif

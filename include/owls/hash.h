@@ -29,6 +29,18 @@ void owls_sha256_hex(const void *p, size_t n, char hex[OWLS_SHA256_HEX]);
 bool owls_hmac_sha256(const void *key, size_t klen, const void *msg, size_t mlen,
                       unsigned char out[OWLS_SHA256_LEN]);
 
+/* The value of hex digit c (either case), or -1. */
+static inline int owls_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 /* Lowercase hex of p[0..n) into out (2n+1 bytes, NUL-terminated). */
 void owls_hex(const unsigned char *p, size_t n, char *out);
 

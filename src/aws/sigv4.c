@@ -104,25 +104,14 @@ char *owls_uri_encode(const char *s, size_t n, bool keep_slash)
     return owls_buf_steal(&b, NULL);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decode s[0..n) into b; a '%' not followed by two hex digits stays
  * literal ('+' is not a space: SigV4 and S3 keep it as '+'). */
 static void decode_into(struct owls_buf *b, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         int hi, lo;
-        if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
-            (lo = hexval(s[i + 2])) >= 0) {
+        if (s[i] == '%' && i + 2 < n && (hi = owls_hex_digit(s[i + 1])) >= 0 &&
+            (lo = owls_hex_digit(s[i + 2])) >= 0) {
             owls_buf_putc(b, (char)(hi << 4 | lo));
             i += 2;
         } else {

@@ -478,12 +478,8 @@ int owls_cli_results(int argc, char **argv)
         case 'h':
             puts(RESULTS_USAGE);
             return EX_OK;
-        case ':':
-            return owls_cli_fail(OWLS_EUSAGE, "results: option %s needs a value", argv[optind - 1]);
         default:
-            return owls_cli_fail(OWLS_EUSAGE,
-                                 "results: unknown option %s (try owls-q4 results --help)",
-                                 argv[optind - 1]);
+            return owls_cli_option_error("results", opt, argv[optind - 1]);
         }
     }
     if (optind != argc - 1)

@@ -193,12 +193,8 @@ int owls_cli_submit(int argc, char **argv)
         case 'h':
             puts(SUBMIT_USAGE);
             return EX_OK;
-        case ':':
-            return owls_cli_fail(OWLS_EUSAGE, "submit: option %s needs a value", argv[optind - 1]);
         default:
-            return owls_cli_fail(OWLS_EUSAGE,
-                                 "submit: unknown option %s (try owls-q4 submit --help)",
-                                 argv[optind - 1]);
+            return owls_cli_option_error("submit", opt, argv[optind - 1]);
         }
     }
     if (optind != argc - 1)

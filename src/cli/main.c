@@ -10,7 +10,7 @@
 #include "owls/cli.h"
 
 static const char s_usage[] =
-    "usage: owls-q4 split INPUT -o DIR [--run-id ID] [--threads 1|2]\n"
+    "usage: owls-q4 split INPUT -o DIR [--run-id ID] [--threads N]\n"
     "       owls-q4 submit FILE [--run-id ID] [-c CONF] [-v]\n"
     "       owls-q4 results RUN_ID -o DIR [--wait SECONDS] [-c CONF] [-v]\n"
     "       owls-q4 --version | --help\n"

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "owls/artifacts.h"
+#include "owls/hash.h"
 #include "owls/jobmsg.h"
 #include "owls/timefmt.h"
 #include "owls/util.h"
@@ -48,17 +49,6 @@ bool owls_utf8_valid(const char *s, size_t n)
     return true;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 char *owls_s3_event_key_decode(const char *s, size_t n, size_t *outlen)
 {
     char *out = owls_xmalloc(n + 1);
@@ -69,7 +59,8 @@ char *owls_s3_event_key_decode(const char *s, size_t n, size_t *outlen)
             out[o++] = ' ';
         } else if (s[i] == '%') {
             int hi, lo;
-            if (n - i < 3 || (hi = hexval(s[i + 1])) < 0 || (lo = hexval(s[i + 2])) < 0) {
+            if (n - i < 3 || (hi = owls_hex_digit(s[i + 1])) < 0 ||
+                (lo = owls_hex_digit(s[i + 2])) < 0) {
                 free(out);
                 return NULL;
             }
@@ -90,7 +81,7 @@ void owls_jobmsg_generated_run_id(time_t received, const char *message_id, char 
     size_t k = 0;
 
     for (const char *p = message_id; p && *p && k < 8; p++)
-        if (hexval(*p) >= 0)
+        if (owls_hex_digit(*p) >= 0)
             hex[k++] = (char)(*p >= 'A' && *p <= 'F' ? *p - 'A' + 'a' : *p);
     owls_time_runid_stamp(received, out);
     snprintf(out + strlen(out), 64 - strlen(out), "-%s", hex);
