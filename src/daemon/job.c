@@ -89,8 +89,9 @@ static enum manifest_state manifest_state(struct job *j, const char *run_id)
 
 /*
  * Settle a permanent failure: the error record under run=<id>/ERROR.json
- * (valid run id, no MANIFEST) or errors/<work-message-id>.json, then the
- * failed notification. bad_message quotes the body back.
+ * (valid run id, no MANIFEST) or errors/<work-message-id>.json (for the
+ * n-th job of a multi-record S3 event, n >= 1: errors/<id>-<n>.json), then
+ * the failed notification. bad_message quotes the body back.
  */
 static enum step settle_failure(struct job *j, const char *run_id, const char *input_bucket,
                                 const char *input_key, enum owls_err code, const char *message,
@@ -111,8 +112,10 @@ static enum step settle_failure(struct job *j, const char *run_id, const char *i
         return TRANSIENT;
     if (run_id && ms == MANIFEST_ABSENT)
         key = owls_xasprintf("run=%s/ERROR.json", run_id);
-    else
+    else if (j->index == 0)
         key = owls_xasprintf("errors/%s.json", m->message_id);
+    else /* the n-th record of an S3 event must not overwrite the first's */
+        key = owls_xasprintf("errors/%s-%u.json", m->message_id, j->index);
     record = owls_notify_error_record_json(owls_err_code(code), message, run_id, m->message_id,
                                            m->body, m->body_len, &len);
     const struct owls_s3_put_opts po = {.content_type = "application/json",

@@ -257,6 +257,28 @@ check "ObjectRemoved record: no notification, no artifacts" \
 n=$(owlsq notes --msg "$MEVM" | jq '[.[] | .run_id] | sort | join(",")' -r)
 check "3-record event: exactly the two ObjectCreated jobs notified" "$n" "e2e-ev2,e2e-ev4"
 
+# (g) one event, two records that both fail without a usable run id: each gets its own error
+#     record (the second must not overwrite the first's errors/<message id>.json)
+owlsq s3-event --rec ObjectCreated:Put 'run=-bad1/input/x.csv' \
+  --rec ObjectCreated:Put 'run=.bad2/input/y.csv' >"$W/ev-bad2.json"
+MEVB=$(owlsq send --body-file "$W/ev-bad2.json")
+if owlsq wait-done --timeout 60 --msg "$MEVB" --min 2 >/dev/null; then
+  codes=$(owlsq notes --msg "$MEVB" | jq -r '[.[] | .error.code] | sort | join(",")')
+  recs=$(owlsq notes --msg "$MEVB" | jq -r '[.[] | .error_record] | sort | join(" ")')
+  m0=$(owlsq get "errors/$MEVB.json" 2>/dev/null | jq -r .message)
+  m1=$(owlsq get "errors/$MEVB-1.json" 2>/dev/null | jq -r .message)
+  check "2-record event failing twice: two invalid_run_id notifications" "$codes" \
+    "invalid_run_id,invalid_run_id"
+  check "2-record event failing twice: one error record each" "$recs" \
+    "errors/$MEVB-1.json errors/$MEVB.json"
+  check "2-record event failing twice: each record names its own run id" \
+    "$([[ $m0 == *-bad1* && $m1 == *.bad2* ]] && echo yes || echo "no: '$m0' / '$m1'")" yes
+else
+  bad "2-record event failing twice: two failed notifications" "$(owlsq notes --msg "$MEVB")" \
+    "$(log_excerpt main)"
+fi
+queue_is "2-record event failing twice: message deleted" work "0 0"
+
 # ==== scenario 4: every permanent error a message can trigger (SPEC 6) =========================
 E=$W/errors
 mkdir -p "$E"
