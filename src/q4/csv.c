@@ -12,9 +12,15 @@
  * the line can be copied out verbatim) or as fields decoded by libcsv
  * (REC_SLOW). libcsv runs in strict mode with CSV_REPALL_NL, is fed one
  * terminator-delimited chunk at a time from the start of a record, and the
- * record ends exactly when libcsv reports it. The table keeps no per-row
- * state: the write pass simply walks the records again, which keeps peak
- * memory at the input plus the numeric values.
+ * record ends exactly when libcsv reports it. While every column may still
+ * be numeric, the read pass first tries the whole record as plain numbers
+ * (take_numeric_line: no search for the line end) and falls back to the
+ * iterator for anything else.
+ *
+ * The table keeps no per-row state: the write pass simply walks the records
+ * again. With the owner's release callback (a mapped file) the pages behind
+ * the read position are dropped as both passes go, so peak memory is about
+ * the numeric values plus a window of input.
  */
 #include <csv.h>
 #include <stdlib.h>
