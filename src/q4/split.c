@@ -24,6 +24,7 @@
 #include <gsl/gsl_vector.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -296,28 +297,40 @@ static bool cholesky(const double *G, size_t d, gsl_matrix *L)
     return ok;
 }
 
+/* Indices of the two largest entries of v (size >= 2), the lower index
+ * first among equals. */
+OWLS_TESTABLE void owls_top_two(const gsl_vector *v, size_t idx[2])
+{
+    size_t a = 0, b = SIZE_MAX;
+
+    for (size_t k = 1; k < v->size; k++) {
+        double x = gsl_vector_get(v, k);
+        if (x > gsl_vector_get(v, a)) {
+            b = a;
+            a = k;
+        } else if (b == SIZE_MAX || x > gsl_vector_get(v, b)) {
+            b = k;
+        }
+    }
+    idx[0] = a;
+    idx[1] = b;
+}
+
 /* lambda_1 / lambda_2 of the symmetric d x d G (row-major), by GSL. */
 static double top_eigen_ratio(const double *G, size_t d)
 {
     gsl_matrix *A = gsl_matrix_alloc(d, d);
     gsl_vector *ev = gsl_vector_alloc(d);
     gsl_eigen_symm_workspace *w = gsl_eigen_symm_alloc(d);
-    double l1 = 0, l2 = 0, ratio = INFINITY;
+    double ratio = INFINITY;
+    size_t top[2];
 
     for (size_t i = 0; i < d * d; i++)
         A->data[(i / d) * A->tda + i % d] = G[i];
     if (gsl_eigen_symm(A, ev, w) == GSL_SUCCESS) {
-        for (size_t k = 0; k < d; k++) {
-            double l = gsl_vector_get(ev, k);
-            if (l > l1) {
-                l2 = l1;
-                l1 = l;
-            } else if (l > l2) {
-                l2 = l;
-            }
-        }
-        if (l2 > 0)
-            ratio = l1 / l2;
+        owls_top_two(ev, top);
+        if (gsl_vector_get(ev, top[1]) > 0)
+            ratio = gsl_vector_get(ev, top[0]) / gsl_vector_get(ev, top[1]);
     }
     gsl_eigen_symm_free(w);
     gsl_vector_free(ev);
@@ -385,7 +398,7 @@ enum owls_err owls_learn_projectors_with(const double *const *x, size_t n, size_
     gsl_matrix *R = gsl_matrix_calloc(d, d);
     gsl_matrix *V = gsl_matrix_alloc(d, d);
     gsl_vector *S = gsl_vector_alloc(d);
-    size_t order[2] = {0, 1};
+    size_t order[2];
     double total = 0;
     int status;
 
@@ -420,23 +433,9 @@ enum owls_err owls_learn_projectors_with(const double *const *x, size_t n, size_
         goto out;
     }
     /* The two largest singular values, first index on ties. */
-    for (size_t k = 0; k < d; k++) {
-        double s = gsl_vector_get(S, k);
-        total += s * s;
-        if (k < 2)
-            continue;
-        if (s > gsl_vector_get(S, order[0])) {
-            order[1] = order[0];
-            order[0] = k;
-        } else if (s > gsl_vector_get(S, order[1])) {
-            order[1] = k;
-        }
-    }
-    if (gsl_vector_get(S, order[1]) > gsl_vector_get(S, order[0])) {
-        size_t tmp = order[0];
-        order[0] = order[1];
-        order[1] = tmp;
-    }
+    for (size_t k = 0; k < d; k++)
+        total += gsl_vector_get(S, k) * gsl_vector_get(S, k);
+    owls_top_two(S, order);
     for (size_t j = 0; j < d; j++) {
         v1[j] = gsl_matrix_get(V, j, order[0]);
         v2[j] = gsl_matrix_get(V, j, order[1]);

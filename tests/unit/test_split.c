@@ -50,6 +50,27 @@ static void test_sign_convention(void **state)
     }
 }
 
+static void test_top_two(void **state)
+{
+    static const struct {
+        double v[4];
+        size_t n, a, b;
+    } cases[] = {
+        {{3, 2, 1}, 3, 0, 1},    {{1, 3, 2}, 3, 1, 2}, {{1, 2, 3}, 3, 2, 1},
+        {{2, 1, 3}, 3, 2, 0},    {{5, 5}, 2, 0, 1},    {{1, 4, 4, 4}, 4, 1, 2},
+        {{0, 0, 0, 9}, 4, 3, 0},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        gsl_vector_const_view v = gsl_vector_const_view_array(cases[i].v, cases[i].n);
+        size_t idx[2];
+        owls_top_two(&v.vector, idx);
+        if (idx[0] != cases[i].a || idx[1] != cases[i].b)
+            fail_msg("case %zu: got %zu, %zu; want %zu, %zu", i, idx[0], idx[1], cases[i].a,
+                     cases[i].b);
+    }
+}
+
 static void test_quadrant_boundaries(void **state)
 {
     const double p1[] = {0.0, -0.0, -1e-300, 0.0, 1, -1, -1, 1, 0.0};
@@ -287,6 +308,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sign_convention),
+        cmocka_unit_test(test_top_two),
         cmocka_unit_test(test_quadrant_boundaries),
         cmocka_unit_test(test_energy_split),
         cmocka_unit_test(test_scaler),

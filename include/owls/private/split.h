@@ -2,6 +2,8 @@
 #ifndef OWLS_PRIVATE_SPLIT_H
 #define OWLS_PRIVATE_SPLIT_H
 
+#include <gsl/gsl_vector.h>
+
 #include "owls/split.h"
 
 enum owls_rfactor {
@@ -19,5 +21,11 @@ enum owls_err owls_learn_projectors_with(const double *const *x, size_t n, size_
                                          enum owls_rfactor method, enum owls_rfactor *used,
                                          double *v1, double *v2, double sv[2], double evr[2],
                                          struct owls_errmsg *em);
+
+#ifdef OWLS_UNIT_TEST
+/* Indices of the two largest entries of v (size >= 2), the lower index
+ * first among equals (OWLS_TESTABLE: static outside the unit tests). */
+void owls_top_two(const gsl_vector *v, size_t idx[2]);
+#endif
 
 #endif
