@@ -1385,23 +1385,35 @@ static enum owls_err stream_split(struct pq_reader *r, const struct pq_col *c, c
     return OWLS_OK;
 }
 
+/* nn values of the RLE / bit-packed hybrid of width bw in p[0..n), into
+ * r->idx (scratch: valid until the next call); what names them in messages.
+ * Definition levels, dictionary indices and RLE booleans all come here. */
+static enum owls_err rle_decode(struct pq_reader *r, const uint8_t *p, size_t n, unsigned bw,
+                                size_t nn, const char *what)
+{
+    struct owls_pq_rle d;
+    const char *why = NULL;
+
+    r->idx = grow(r->idx, &r->idxcap, (nn ? nn : 1) * sizeof(uint32_t));
+    owls_pq_rle_init(&d, p, n, bw);
+    if (!owls_pq_rle_get(&d, r->idx, nn, &why))
+        return bad(r, "%s: %s", what, why);
+    return OWLS_OK;
+}
+
 /* Booleans in the RLE encoding: a 4-byte length, then the hybrid of width 1. */
 static enum owls_err rle_bools(struct pq_reader *r, const uint8_t *src, size_t n, size_t nn,
                                int64_t *out)
 {
-    struct owls_pq_rle d;
-    const char *why = NULL;
-    uint32_t len, *tmp;
+    uint32_t len;
+    enum owls_err rc;
 
     if (n < 4 || (len = le32(src)) > n - 4)
         return bad(r, "RLE booleans: bad length prefix");
-    r->idx = grow(r->idx, &r->idxcap, (nn ? nn : 1) * sizeof(uint32_t));
-    tmp = r->idx;
-    owls_pq_rle_init(&d, src + 4, len, 1);
-    if (!owls_pq_rle_get(&d, tmp, nn, &why))
-        return bad(r, "RLE booleans: %s", why);
+    if ((rc = rle_decode(r, src + 4, len, 1, nn, "RLE booleans")) != OWLS_OK)
+        return rc;
     for (size_t i = 0; i < nn; i++)
-        out[i] = tmp[i];
+        out[i] = r->idx[i];
     return OWLS_OK;
 }
 
@@ -1707,7 +1719,6 @@ static enum owls_err data_page(struct pq_reader *r, size_t j, const struct pq_cm
     const uint8_t *lev = NULL, *vals;
     size_t levlen = 0, vlen, nn = nv;
     enum owls_err rc;
-    const char *why = NULL;
     bool v2 = h->type == PAGE_DATA_V2;
 
     if (v2) {
@@ -1755,18 +1766,13 @@ static enum owls_err data_page(struct pq_reader *r, size_t j, const struct pq_cm
         }
     }
     if (c->max_def > 0) {
-        struct owls_pq_rle d;
-        uint32_t *tmp;
-        r->idx = grow(r->idx, &r->idxcap, (nv ? nv : 1) * sizeof(uint32_t));
-        tmp = r->idx;
-        owls_pq_rle_init(&d, lev, levlen, 1);
-        if (!owls_pq_rle_get(&d, tmp, nv, &why))
-            return bad(r, "definition levels: %s", why);
+        if ((rc = rle_decode(r, lev, levlen, 1, nv, "definition levels")) != OWLS_OK)
+            return rc;
         r->levels = grow(r->levels, &r->levcap, nv ? nv : 1);
         nn = 0;
         for (size_t i = 0; i < nv; i++) {
-            r->levels[i] = (uint8_t)tmp[i];
-            nn += tmp[i];
+            r->levels[i] = (uint8_t)r->idx[i];
+            nn += r->idx[i];
         }
     }
 
@@ -1785,18 +1791,15 @@ static enum owls_err data_page(struct pq_reader *r, size_t j, const struct pq_cm
     }
 
     if (h->encoding == ENC_PLAIN_DICTIONARY || h->encoding == ENC_RLE_DICTIONARY) {
-        struct owls_pq_rle d;
-        uint32_t *ix;
+        const uint32_t *ix;
         if (r->dict_d == NULL && r->dict_off == NULL)
             return bad(r, "dictionary-encoded page without a dictionary page");
         if (vlen < 1 || vals[0] > 32)
             return bad(r, "bad dictionary index bit width");
-        /* The level decoding is done with r->idx; indices reuse it. */
-        r->idx = grow(r->idx, &r->idxcap, (nn ? nn : 1) * sizeof(uint32_t));
+        /* The levels were copied out of r->idx; the indices reuse it. */
+        if ((rc = rle_decode(r, vals + 1, vlen - 1, vals[0], nn, "dictionary indices")) != OWLS_OK)
+            return rc;
         ix = r->idx;
-        owls_pq_rle_init(&d, vals + 1, vlen - 1, vals[0]);
-        if (!owls_pq_rle_get(&d, ix, nn, &why))
-            return bad(r, "dictionary indices: %s", why);
         for (size_t i = 0, k = 0; i < nv; i++) {
             if (c->max_def > 0 && r->levels[i] == 0) {
                 store_null(r, j, row + i);
