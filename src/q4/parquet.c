@@ -1106,14 +1106,21 @@ static inline void store_num(struct pq_reader *r, size_t j, size_t row, double v
         tc->all_numeric = false;
 }
 
+/* The double of a value of an INT or UINT column; unsigned columns read
+ * their 32 or 64 bits as unsigned. */
+static double int_value(const struct pq_col *c, int64_t x)
+{
+    if (c->kind != PQK_UINT)
+        return (double)x;
+    return c->phys == PT_INT32 ? (double)(uint32_t)x : (double)(uint64_t)x;
+}
+
 static enum owls_err store_int(struct pq_reader *r, size_t j, size_t row, int64_t x)
 {
     struct pq_col *c = &r->im->cols[j];
-    double v = c->kind == PQK_UINT ? (double)(uint64_t)x : (double)x;
+    double v = int_value(c, x);
     enum owls_err rc;
 
-    if (c->kind == PQK_UINT && c->phys == PT_INT32)
-        v = (double)(uint32_t)x;
     store_num(r, j, row, v);
     if (c->exact == NULL && c->phys == PT_INT64 && !(fabs(v) < EXACT_LIMIT)) {
         if ((rc = want_exact(r, j, row)) != OWLS_OK)
@@ -1555,9 +1562,7 @@ static enum owls_err dict_load(struct pq_reader *r, size_t j, const uint8_t *src
                 else if (!decimal_from_bytes(vr[i].p, vr[i].n, c->scale, &r->dict_d[i]))
                     return bad(r, "dictionary: DECIMAL of %" PRIu32 " bytes", vr[i].n);
             } else {
-                r->dict_d[i] = c->kind == PQK_UINT ? (c->phys == PT_INT32 ? (double)(uint32_t)vi[i]
-                                                                          : (double)(uint64_t)vi[i])
-                                                   : (double)vi[i];
+                r->dict_d[i] = int_value(c, vi[i]);
                 if (exact)
                     r->dict_x[i] = vi[i];
             }
