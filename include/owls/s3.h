@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "owls/awserr.h"
 #include "owls/endpoint.h"
 #include "owls/err.h"
 #include "owls/http.h"
@@ -50,6 +51,8 @@ struct owls_s3_get_opts {
     uint64_t max_bytes;   /* 0 = no limit; a larger answer -> OWLS_EINPUT_TOO_LARGE */
     const char *if_match; /* ETag (without quotes) the object must still have, or NULL */
     const atomic_bool *cancel;
+    struct owls_awserr *error; /* NULL, or caller storage for the last AWS error answer
+                                  (e.g. to tell NoSuchKey from NoSuchBucket) */
 };
 
 /*

@@ -379,7 +379,7 @@ enum owls_err owls_s3_get(struct owls_s3 *s3, const char *bucket, const char *ke
         cs.cancel = o->cancel;
     }
     cs.get = &g;
-    rc = s3_do(s3, &cs, &resp, NULL, em);
+    rc = s3_do(s3, &cs, &resp, o != NULL ? o->error : NULL, em);
     if (rc == OWLS_EINPUT_TOO_LARGE) {
         const char *cl = owls_http_response_header(&resp, "content-length");
         owls_errmsg_set(em, rc, "s3://%s/%s is larger than the limit of %" PRIu64 " bytes%s%s%s",

@@ -262,11 +262,12 @@ out:
 static enum owls_err results_get_doc(struct owls_cli_aws *aws, const char *key, char **data,
                                      size_t *len, struct owls_errmsg *em)
 {
-    const struct owls_s3_get_opts o = {.max_bytes = RESULTS_DOC_MAX};
+    struct owls_awserr ae = {0};
+    const struct owls_s3_get_opts o = {.max_bytes = RESULTS_DOC_MAX, .error = &ae};
     enum owls_err rc;
 
     rc = owls_s3_get_buf(aws->svc.s3, aws->cfg->artifacts_bucket, key, &o, data, len, NULL, em);
-    if (rc == OWLS_ENOTFOUND && strstr(em->text, "NoSuchBucket") != NULL)
+    if (rc == OWLS_ENOTFOUND && strcmp(ae.code, "NoSuchBucket") == 0)
         rc = OWLS_EAWS;
     return rc;
 }

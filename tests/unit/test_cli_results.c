@@ -19,6 +19,8 @@
 
 #include "../../src/cli/clicfg.c"
 #include "../../src/cli/cmd_results.c"
+#include "aws_faultsrv.h"
+#include "owls/retry.h"
 
 static enum owls_err s_last_fail = OWLS_OK;
 
@@ -233,6 +235,65 @@ static void test_name_ok(void **state)
     }
 }
 
+static bool no_sleep(void *arg, long ms)
+{
+    (void)arg, (void)ms;
+    return true;
+}
+
+#define NO_SUCH_KEY                                                                                \
+    "<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>"
+#define NO_SUCH_BUCKET                                                                             \
+    "<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not "                      \
+    "exist</Message></Error>"
+
+/* One look at a run against a loopback S3 whose every answer is a 404:
+ * a missing key means "not there yet" (look again), a missing bucket is an
+ * AWS failure (waiting will not help) -- whatever the run id spells. */
+static void test_look_missing_key_or_bucket(void **state)
+{
+    static const struct {
+        const char *name, *run_id, *body;
+        enum owls_err rc;
+        size_t requests; /* MANIFEST.json, then ERROR.json */
+    } cases[] = {
+        {"no such key", "rt-1", NO_SUCH_KEY, OWLS_OK, 2},
+        {"no such key, run id spelling the other code", "NoSuchBucket-1", NO_SUCH_KEY, OWLS_OK, 2},
+        {"no such bucket", "rt-1", NO_SUCH_BUCKET, OWLS_EAWS, 1},
+        {"no such bucket, run id spelling the other code", "NoSuchKey-1", NO_SUCH_BUCKET, OWLS_EAWS,
+         1},
+    };
+    static const struct owls_retry_hooks hooks = {.sleep_fn = no_sleep};
+    char bucket[] = "art";
+    (void)state;
+    for (size_t i = 0; i < OWLS_ARRAY_LEN(cases); i++) {
+        const struct fs_action script[] = {{.status = 404, .body = cases[i].body}};
+        struct owls_config cfg = {.artifacts_bucket = bucket};
+        struct owls_cli_aws aws = {.cfg = &cfg};
+        struct owls_errmsg em = {{0}};
+        struct faultsrv srv;
+        enum results_state st = RESULTS_MANIFEST;
+        char *data = NULL, *ep;
+        size_t len = 0;
+
+        print_message("case %s\n", cases[i].name);
+        fs_start(&srv, script, 1);
+        ep = fs_url(&srv, "");
+        const struct owls_aws_opts o = {
+            .region = "us-east-1", .s3_endpoint = ep, .retry_hooks = &hooks};
+        assert_int_equal(owls_http_new(&o, &aws.svc.http, &em), OWLS_OK);
+        assert_int_equal(owls_s3_new(&o, aws.svc.http, NULL, &aws.svc.s3, &em), OWLS_OK);
+        assert_int_equal(results_look(&aws, cases[i].run_id, &st, &data, &len, &em), cases[i].rc);
+        assert_int_equal(st, RESULTS_NOTHING);
+        assert_null(data);
+        assert_int_equal(fs_nreq(&srv), cases[i].requests);
+        owls_s3_free(aws.svc.s3);
+        owls_http_free(aws.svc.http);
+        fs_stop(&srv);
+        free(ep);
+    }
+}
+
 /* Command-line checks that happen before any configuration or AWS. */
 static void test_usage(void **state)
 {
@@ -284,7 +345,7 @@ int main(void)
         cmocka_unit_test(test_manifest_ok),  cmocka_unit_test(test_manifest_refused),
         cmocka_unit_test(test_error_record), cmocka_unit_test(test_one_line_truncates),
         cmocka_unit_test(test_backoff),      cmocka_unit_test(test_name_ok),
-        cmocka_unit_test(test_usage),
+        cmocka_unit_test(test_usage),        cmocka_unit_test(test_look_missing_key_or_bucket),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
