@@ -23,6 +23,7 @@
 #include <libxml/tree.h>
 
 #include "owls/awserr.h"
+#include "owls/util.h"
 
 #define MAX_ERROR_BODY (1024 * 1024)
 
@@ -250,8 +251,7 @@ static bool in_list(const char *code, const char *const *list, size_t n)
 
 bool owls_awserr_is_throttle_code(const char *code)
 {
-    return code != NULL &&
-           in_list(code, s_throttle_codes, sizeof(s_throttle_codes) / sizeof(s_throttle_codes[0]));
+    return code != NULL && in_list(code, s_throttle_codes, OWLS_ARRAY_LEN(s_throttle_codes));
 }
 
 #define SKEW_LIMIT_S (4 * 60)
@@ -274,11 +274,7 @@ enum owls_awserr_class owls_awserr_classify(const struct owls_awserr *e, long sk
         return OWLS_AWSERR_EXPIRED_TOKEN;
     if (e->status == 429 || owls_awserr_is_throttle_code(c))
         return OWLS_AWSERR_THROTTLE;
-    if (in_list(c, s_transient_codes, sizeof(s_transient_codes) / sizeof(s_transient_codes[0])))
-        return OWLS_AWSERR_TRANSIENT;
-    if (e->status == 500 || e->status == 502 || e->status == 503 || e->status == 504)
-        return OWLS_AWSERR_TRANSIENT;
-    if (e->status >= 500)
+    if (e->status >= 500 || in_list(c, s_transient_codes, OWLS_ARRAY_LEN(s_transient_codes)))
         return OWLS_AWSERR_TRANSIENT;
     return OWLS_AWSERR_CLIENT;
 }
@@ -328,7 +324,7 @@ const char *owls_awserr_class_name(enum owls_awserr_class cls)
         [OWLS_AWSERR_CLOCK_SKEW] = "clock skew",
         [OWLS_AWSERR_EXPIRED_TOKEN] = "expired token",
     };
-    if ((unsigned)cls >= sizeof(names) / sizeof(names[0]))
+    if ((unsigned)cls >= OWLS_ARRAY_LEN(names))
         return "unknown";
     return names[cls];
 }
