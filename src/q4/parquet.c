@@ -129,25 +129,11 @@ static uint64_t bits_at(const uint8_t *p, uint64_t pos, unsigned bw)
     return v;
 }
 
+/* A varint of the RLE and DELTA encodings (Thrift's, see thrift.h); *pp is
+ * advanced even on failure, after which the decoders give up. */
 static bool uvarint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
 {
-    uint64_t r = 0;
-    const uint8_t *p = *pp;
-
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-        if (p == end)
-            return false;
-        uint8_t b = *p++;
-        if (shift == 63 && (b & 0x7e))
-            return false;
-        r |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *pp = p;
-            *v = r;
-            return true;
-        }
-    }
-    return false;
+    return owls_thrift_uleb128(pp, end, v) == NULL;
 }
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -268,7 +254,7 @@ OWLS_TESTABLE bool owls_pq_dbp_init(struct owls_pq_dbp *d, const uint8_t *p, siz
         return false;
     }
     d->values_per_mb = d->values_per_block / d->miniblocks;
-    d->last = (uint64_t)((int64_t)(first >> 1) ^ -(int64_t)(first & 1));
+    d->last = (uint64_t)owls_thrift_unzigzag(first);
     d->mb = d->miniblocks; /* no block read yet */
     return true;
 }
@@ -293,7 +279,7 @@ OWLS_TESTABLE bool owls_pq_dbp_get(struct owls_pq_dbp *d, int64_t *out, size_t n
                     *why = "truncated DELTA_BINARY_PACKED block header";
                     return false;
                 }
-                d->min_delta = (uint64_t)((int64_t)(zz >> 1) ^ -(int64_t)(zz & 1));
+                d->min_delta = (uint64_t)owls_thrift_unzigzag(zz);
                 d->widths = d->p;
                 d->p += d->miniblocks;
                 d->mb = 0;

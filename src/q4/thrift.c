@@ -36,29 +36,44 @@ static size_t left(const struct owls_thrift *t)
     return (size_t)(t->end - t->p);
 }
 
-static bool varint(struct owls_thrift *t, uint64_t *v)
+const char *owls_thrift_uleb128(const uint8_t **pp, const uint8_t *end, uint64_t *v)
 {
+    const uint8_t *p = *pp;
+    const char *why = "varint longer than 10 bytes";
     uint64_t r = 0;
 
     for (unsigned shift = 0; shift < 70; shift += 7) {
         uint8_t b;
-        if (t->p == t->end)
-            return fail(t, "truncated varint");
-        b = *t->p++;
-        if (shift == 63 && (b & 0x7e))
-            return fail(t, "varint overflows 64 bits");
+        if (p == end) {
+            why = "truncated varint";
+            break;
+        }
+        b = *p++;
+        if (shift == 63 && (b & 0x7e)) {
+            why = "varint overflows 64 bits";
+            break;
+        }
         r |= (uint64_t)(b & 0x7f) << shift;
         if (!(b & 0x80)) {
             *v = r;
-            return true;
+            why = NULL;
+            break;
         }
     }
-    return fail(t, "varint longer than 10 bytes");
+    *pp = p;
+    return why;
 }
 
-static int64_t unzigzag(uint64_t u)
+int64_t owls_thrift_unzigzag(uint64_t u)
 {
     return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+}
+
+static bool varint(struct owls_thrift *t, uint64_t *v)
+{
+    const char *why = owls_thrift_uleb128(&t->p, t->end, v);
+
+    return why == NULL || fail(t, why);
 }
 
 static bool sint(struct owls_thrift *t, int64_t *v, int64_t lo, int64_t hi)
@@ -68,7 +83,7 @@ static bool sint(struct owls_thrift *t, int64_t *v, int64_t lo, int64_t hi)
 
     if (!varint(t, &u))
         return false;
-    s = unzigzag(u);
+    s = owls_thrift_unzigzag(u);
     if (s < lo || s > hi)
         return fail(t, "integer out of range for its type");
     *v = s;

@@ -1100,6 +1100,51 @@ static void test_datetime(void **state)
     assert_string_equal(out, "2000-01-01T12:00:00.500000000");
 }
 
+/* The varints the Thrift reader and the RLE/DELTA decoders share. */
+static void test_uleb128(void **state)
+{
+    static const struct {
+        const char *name, *hex;
+        uint64_t want;
+        size_t used;     /* bytes the cursor moved */
+        const char *why; /* NULL: success */
+    } cases[] = {
+        {"zero", "00", 0, 1, NULL},
+        {"one byte", "7f", 127, 1, NULL},
+        {"two bytes", "8001", 128, 2, NULL},
+        {"stops at its last byte", "ac0299", 300, 2, NULL},
+        {"UINT64_MAX in 10 bytes", "ffffffffffffffffff01", UINT64_MAX, 10, NULL},
+        {"padded to 10 bytes", "81808080808080808000", 1, 10, NULL},
+        {"empty", "", 0, 0, "truncated varint"},
+        {"truncated", "ff", 0, 1, "truncated varint"},
+        {"65 bits", "ffffffffffffffffff02", 0, 10, "overflows 64 bits"},
+        {"11 bytes", "8080808080808080808000", 0, 10, "longer than 10 bytes"},
+    };
+    (void)state;
+    for (size_t i = 0; i < OWLS_ARRAY_LEN(cases); i++) {
+        uint8_t buf[16];
+        size_t n = unhex(cases[i].hex, buf);
+        const uint8_t *p = buf;
+        uint64_t v = 42;
+        const char *why = owls_thrift_uleb128(&p, buf + n, &v);
+        if (cases[i].why == NULL) {
+            if (why != NULL || v != cases[i].want)
+                fail_msg("%s: why=%s v=%llu", cases[i].name, why ? why : "-",
+                         (unsigned long long)v);
+        } else if (why == NULL || strstr(why, cases[i].why) == NULL || v != 42) {
+            fail_msg("%s: why=%s v=%llu", cases[i].name, why ? why : "-", (unsigned long long)v);
+        }
+        if ((size_t)(p - buf) != cases[i].used)
+            fail_msg("%s: moved %zu bytes, want %zu", cases[i].name, (size_t)(p - buf),
+                     cases[i].used);
+    }
+    assert_int_equal(owls_thrift_unzigzag(0), 0);
+    assert_int_equal(owls_thrift_unzigzag(1), -1);
+    assert_int_equal(owls_thrift_unzigzag(2), 1);
+    assert_true(owls_thrift_unzigzag(UINT64_MAX - 1) == INT64_MAX);
+    assert_true(owls_thrift_unzigzag(UINT64_MAX) == INT64_MIN);
+}
+
 /* The Thrift reader on its own: limits and sticky failure. */
 static void test_thrift(void **state)
 {
@@ -1177,6 +1222,7 @@ int main(void)
         cmocka_unit_test(test_delta),
         cmocka_unit_test(test_decompress),
         cmocka_unit_test(test_datetime),
+        cmocka_unit_test(test_uleb128),
         cmocka_unit_test(test_thrift),
         cmocka_unit_test(test_regenerated),
     };

@@ -45,6 +45,15 @@ struct owls_thrift {
 };
 
 void owls_thrift_init(struct owls_thrift *t, const void *p, size_t n);
+
+/* The compact protocol's integer encodings, which Parquet's RLE run headers
+ * and DELTA_BINARY_PACKED use as well. owls_thrift_uleb128() reads an
+ * unsigned LEB128 varint of at most 10 bytes that fits 64 bits from *pp,
+ * never at or past end, and moves *pp past the bytes it read: NULL on
+ * success, else what is wrong (static text). owls_thrift_unzigzag() maps
+ * 0, 1, 2, 3, ... to 0, -1, 1, -2, ... */
+const char *owls_thrift_uleb128(const uint8_t **pp, const uint8_t *end, uint64_t *v);
+int64_t owls_thrift_unzigzag(uint64_t u);
 /* Byte offset of the cursor (of the failure, once failed). */
 size_t owls_thrift_offset(const struct owls_thrift *t);
 
