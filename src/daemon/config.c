@@ -510,6 +510,11 @@ static const char *str_value(const struct owls_config *c, const struct key_def *
     return *(char *const *)(const void *)((const char *)c + k->off);
 }
 
+static const int *int_value(const struct owls_config *c, const struct key_def *k)
+{
+    return (const int *)(const void *)((const char *)c + k->off);
+}
+
 static bool is_str_kind(enum kind kind)
 {
     return kind != KIND_ADDRESSING && kind != KIND_INT && kind != KIND_SIZE &&
@@ -1082,19 +1087,31 @@ out:
     return rc;
 }
 
+/* Whether a and b hold the same value for k (its field, by its kind). */
+static bool same_value(const struct owls_config *a, const struct owls_config *b,
+                       const struct key_def *k)
+{
+    switch (k->kind) {
+    case KIND_ADDRESSING:
+        return a->addressing == b->addressing;
+    case KIND_INT:
+        return *int_value(a, k) == *int_value(b, k);
+    case KIND_SIZE:
+        return a->max_input_bytes == b->max_input_bytes;
+    case KIND_LOG_LEVEL:
+        return a->log_level == b->log_level;
+    default:
+        return str_eq(str_value(a, k), str_value(b, k));
+    }
+}
+
+/* Every key of s_keys, so that a new key cannot be left out. */
 static bool config_equal(const struct owls_config *a, const struct owls_config *b, bool with_level)
 {
-    return str_eq(a->region, b->region) && str_eq(a->endpoint_url, b->endpoint_url) &&
-           str_eq(a->endpoint_s3, b->endpoint_s3) && str_eq(a->endpoint_sqs, b->endpoint_sqs) &&
-           str_eq(a->ca_bundle, b->ca_bundle) && str_eq(a->archive_bucket, b->archive_bucket) &&
-           str_eq(a->artifacts_bucket, b->artifacts_bucket) && a->addressing == b->addressing &&
-           str_eq(a->work_queue_url, b->work_queue_url) &&
-           str_eq(a->done_queue_url, b->done_queue_url) &&
-           a->wait_time_seconds == b->wait_time_seconds && a->max_messages == b->max_messages &&
-           a->visibility_timeout == b->visibility_timeout && a->threads == b->threads &&
-           a->max_input_bytes == b->max_input_bytes &&
-           a->shutdown_grace_seconds == b->shutdown_grace_seconds &&
-           (!with_level || a->log_level == b->log_level);
+    for (int key = 0; key < OWLS_CFG_KEY_COUNT; key++)
+        if ((with_level || key != OWLS_CFG_LOG_LEVEL) && !same_value(a, b, &s_keys[key]))
+            return false;
+    return true;
 }
 
 bool owls_config_equal(const struct owls_config *a, const struct owls_config *b)

@@ -1143,6 +1143,25 @@ static void test_equal(void **state)
         owls_config_free(c);
         free(text);
     }
+    /* The settings that only the environment makes count too. */
+    char ca[] = "/tmp/owls-test-ca-XXXXXX";
+    int fd = mkstemp(ca);
+    assert_true(fd >= 0);
+    close(fd);
+    char *ca_var = owls_xasprintf("AWS_CA_BUNDLE=%s", ca);
+    char *const env_cases[][2] = {
+        {"AWS_ENDPOINT_URL_S3=http://h:2", NULL},
+        {"AWS_ENDPOINT_URL_SQS=http://h:3", NULL},
+        {ca_var, NULL},
+    };
+    for (size_t i = 0; i < OWLS_ARRAY_LEN(env_cases); i++) {
+        struct owls_config *c = load_ok(env_cases[i][0], base_text, env_cases[i]);
+        if (owls_config_equal(base, c))
+            fail_msg("%s: a different config compares equal", env_cases[i][0]);
+        owls_config_free(c);
+    }
+    unlink(ca);
+    free(ca_var);
     assert_true(owls_config_equal(base, base));
     owls_config_free(base);
     free(base_text);
