@@ -918,13 +918,12 @@ static enum owls_err apply_env(struct owls_config *c, char *const *envp, enum ow
 
     if (v == NULL)
         return OWLS_OK;
+    c->origin[key] = (struct owls_config_origin){OWLS_CFG_FROM_ENV, 0, var};
     if (!apply(c, &s_keys[key], v, why, sizeof(why))) {
-        c->origin[key] = (struct owls_config_origin){OWLS_CFG_FROM_ENV, 0, var};
-        who(c, key, label, sizeof(label));
+        who(c, key, label, sizeof(label)); /* names the variable: the origin is set */
         quote(q, sizeof(q), v);
         return owls_errmsg_set(em, OWLS_ECONFIG, "%s: %s: %s, got %s", c->path, label, why, q);
     }
-    c->origin[key] = (struct owls_config_origin){OWLS_CFG_FROM_ENV, 0, var};
     return OWLS_OK;
 }
 
