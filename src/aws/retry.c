@@ -202,7 +202,11 @@ enum owls_err owls_retry_send(struct owls_retry *r, struct owls_http *h,
 
     memset(&x, 0, sizeof(x));
     memset(&e, 0, sizeof(e));
+    /* the call's own headers first, the attempt's extra ones after them */
     hdrs = owls_xcalloc(call->http.nheaders + OWLS_RETRY_MAX_EXTRA, sizeof(*hdrs));
+    if (call->http.nheaders > 0)
+        memcpy(hdrs, call->http.headers, call->http.nheaders * sizeof(*hdrs));
+    req.headers = hdrs;
     for (;;) {
         long long diff = 0;
         bool has_date = false, retryable;
@@ -216,13 +220,10 @@ enum owls_err owls_retry_send(struct owls_retry *r, struct owls_http *h,
             if (rc != OWLS_OK)
                 goto out;
         }
-        if (call->http.nheaders > 0)
-            memcpy(hdrs, call->http.headers, call->http.nheaders * sizeof(*hdrs));
         for (size_t i = 0; i < x.n; i++) {
             hdrs[call->http.nheaders + i].name = x.name[i];
             hdrs[call->http.nheaders + i].value = x.value[i];
         }
-        req.headers = hdrs;
         req.nheaders = call->http.nheaders + x.n;
 
         memset(&e, 0, sizeof(e));

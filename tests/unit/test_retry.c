@@ -268,6 +268,7 @@ static void test_retry_loop_table(void **state)
         struct owls_errmsg em = {{0}};
         struct owls_retry_call call = {
             .what = "TEST Op", .prepare = prepare_fn, .invalidate = invalidate_fn, .arg = &f};
+        const struct owls_http_header fixed = {"X-Test-Fixed", "same"};
         char *url;
         int attempts = 0;
         enum owls_err rc;
@@ -279,6 +280,8 @@ static void test_retry_loop_table(void **state)
         url = fs_url(&s, "/bucket/key");
         call.http.method = "GET";
         call.http.url = url;
+        call.http.headers = &fixed;
+        call.http.nheaders = 1;
         call.http.body_fd = -1;
         rc = owls_retry_send(r, h, &call, &resp, &ae, &attempts, &em);
         if (rc != OWLS_OK)
@@ -295,6 +298,8 @@ static void test_retry_loop_table(void **state)
             char want[16];
             snprintf(want, sizeof(want), "%d", k + 1);
             assert_string_equal(fs_req_header(&s, (size_t)k, "x-test-attempt"), want);
+            /* and the call's own headers went out with every attempt */
+            assert_string_equal(fs_req_header(&s, (size_t)k, "x-test-fixed"), "same");
         }
         if (c->rc == OWLS_OK) {
             assert_int_equal(resp.status, 200);
