@@ -2030,9 +2030,11 @@ static enum owls_err setup_columns(struct pq_reader *r, const struct pq_meta *m)
     /* A flat schema is the root and its leaves, nothing else. */
     for (size_t i = 1; i < m->nschema; i++) {
         const struct pq_selem *e = &m->schema[i];
+        /* A group's name may be missing on the wire: never hand %s a NULL. */
         if (e->num_children > 0 || e->type < 0 || e->repetition == REP_REPEATED)
             return bad(r, "nested schema not supported: column \"%.*s\"",
-                       (int)OWLS_MIN(e->name_len, (size_t)200), (const char *)e->name);
+                       (int)OWLS_MIN(e->name_len, (size_t)200),
+                       e->name != NULL ? (const char *)e->name : "");
     }
     if ((size_t)root->num_children != m->nschema - 1)
         return bad(r, "the schema root announces %" PRId32 " columns, %zu follow",

@@ -442,6 +442,7 @@ struct knobs {
     int32_t a_type;        /* a's type in its chunk metadata (-1: DOUBLE, as the schema) */
     const char *b_indices; /* hex of b's index data, default "010302" */
     bool nested;           /* schema: a group between root and a leaf */
+    bool unnamed_group;    /* that group has no name (a required field) */
     bool repeated;         /* a is REPEATED */
     int64_t num_rows;      /* -1: 3 */
     int64_t rg_rows;       /* -1: 3 */
@@ -632,7 +633,8 @@ static void build(const struct knobs *k, struct owls_buf *out)
     if (k->nested) {
         tw_begin(&w);
         tw_i32(&w, 3, 1);
-        tw_str(&w, 4, "grp");
+        if (!k->unnamed_group)
+            tw_str(&w, 4, "grp");
         tw_i32(&w, 5, 1);
         tw_end(&w);
     }
@@ -754,6 +756,8 @@ static const struct hostile s_hostile[] = {
     {"repetition levels", K(.a_optional = true, .a_page_version = 2, .a_rep_len = 2),
      "repetition levels in a flat schema"},
     {"nested schema", K(.nested = true), "nested schema not supported: column \"grp\""},
+    {"nested schema, unnamed group", K(.nested = true, .unnamed_group = true),
+     "nested schema not supported: column \"\""},
     {"repeated column", K(.repeated = true), "nested schema not supported: column \"a\""},
     {"unknown codec", K(.a_codec = 42), "unknown compression codec 42"},
     {"unsupported codec", K(.a_codec = 5), "unsupported compression codec LZ4"},
