@@ -285,8 +285,9 @@ struct xfer {
     uint64_t up_pos;
     enum owls_err cb_rc; /* why a callback stopped the transfer */
     bool too_large;
-    bool streaming; /* decided at the first body byte: 2xx + on_body */
-    bool decided;
+    bool decided;   /* the two below are set at the first body byte */
+    bool ok;        /* a 2xx answer */
+    bool streaming; /* a 2xx answer and req->on_body */
 };
 
 static size_t on_header(char *p, size_t size, size_t n, void *arg)
@@ -327,13 +328,15 @@ static size_t on_write(char *p, size_t size, size_t n, void *arg)
     const struct owls_http_request *req = x->req;
     size_t len = size * n;
 
+    /* No redirects are followed: one answer, one status per transfer. */
     if (!x->decided) {
         long status = 0;
         curl_off_t clen = -1;
         curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
-        x->streaming = req->on_body != NULL && status >= 200 && status < 300;
         x->decided = true;
-        if (!x->streaming && status >= 200 && status < 300 && req->max_body > 0 &&
+        x->ok = status >= 200 && status < 300;
+        x->streaming = x->ok && req->on_body != NULL;
+        if (!x->streaming && x->ok && req->max_body > 0 &&
             curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &clen) == CURLE_OK &&
             clen > (curl_off_t)req->max_body) {
             x->too_large = true;
@@ -349,22 +352,16 @@ static size_t on_write(char *p, size_t size, size_t n, void *arg)
         }
         return len;
     }
-    {
-        long status = 0;
-        size_t limit;
-        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
-        if (status >= 200 && status < 300) {
-            limit = req->max_body;
-            if (limit > 0 && x->resp->body.len + len > limit) {
-                x->too_large = true;
-                return 0;
-            }
-        } else if (x->resp->body.len + len > ERROR_BODY_LIMIT) {
-            /* keep the head of an error body; drop the rest */
-            len = ERROR_BODY_LIMIT > x->resp->body.len ? ERROR_BODY_LIMIT - x->resp->body.len : 0;
-            owls_buf_append(&x->resp->body, p, len);
-            return size * n;
+    if (x->ok) {
+        if (req->max_body > 0 && x->resp->body.len + len > req->max_body) {
+            x->too_large = true;
+            return 0;
         }
+    } else if (x->resp->body.len + len > ERROR_BODY_LIMIT) {
+        /* keep the head of an error body; drop the rest */
+        len = ERROR_BODY_LIMIT > x->resp->body.len ? ERROR_BODY_LIMIT - x->resp->body.len : 0;
+        owls_buf_append(&x->resp->body, p, len);
+        return size * n;
     }
     owls_buf_append(&x->resp->body, p, len);
     return len;

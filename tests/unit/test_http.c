@@ -185,6 +185,28 @@ static void test_error_body_not_streamed(void **state)
     stop(&f);
 }
 
+/* An error body is buffered (never streamed) and only its first 64 KiB kept,
+ * however many pieces it arrives in; the transfer itself completes. */
+static void test_error_body_capped(void **state)
+{
+    size_t n = 200 * 1024;
+    char *big = pattern(n);
+    struct fs_action script[] = {{.status = 500, .body = big, .body_len = n}};
+    struct sink s = {.fail_with = OWLS_EINTERNAL};
+    struct owls_http_request r = {.on_body = sink_fn, .on_body_arg = &s, .body_fd = -1};
+    struct fixture f;
+    (void)state;
+    start(&f, script, 1, 0);
+    assert_int_equal(get(&f, "GET", "/x", &r), OWLS_OK);
+    assert_int_equal(f.resp.status, 500);
+    assert_int_equal(s.calls, 0);
+    assert_int_equal(f.resp.body_bytes, n);
+    assert_int_equal(f.resp.body.len, 64 * 1024);
+    assert_memory_equal(f.resp.body.data, big, 64 * 1024);
+    stop(&f);
+    free(big);
+}
+
 static void test_max_body(void **state)
 {
     static const struct fs_action script[] = {{.status = 200, .body = "0123456789"}};
@@ -473,6 +495,7 @@ int main(void)
         cmocka_unit_test(test_streamed_download),
         cmocka_unit_test(test_consumer_error_stops),
         cmocka_unit_test(test_error_body_not_streamed),
+        cmocka_unit_test(test_error_body_capped),
         cmocka_unit_test(test_max_body),
         cmocka_unit_test(test_put_from_memory_and_fd),
         cmocka_unit_test(test_head_and_delete),
