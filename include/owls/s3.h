@@ -59,7 +59,9 @@ struct owls_s3_get_opts {
  * GetObject, the body handed to on_body(arg, ...) as it arrives. A transfer
  * that breaks after some bytes is resumed on the retry with a Range from
  * the first missing byte and If-Match on the ETag, so on_body sees every
- * byte exactly once. o and info may be NULL.
+ * byte exactly once. An answer to a Range that does not start at the byte
+ * asked for (a server may ignore Range) fails with OWLS_EAWS. o and info
+ * may be NULL.
  */
 enum owls_err owls_s3_get(struct owls_s3 *s3, const char *bucket, const char *key,
                           const struct owls_s3_get_opts *o, owls_http_body_fn on_body, void *arg,

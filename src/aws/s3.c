@@ -108,8 +108,22 @@ struct get_state {
     owls_http_body_fn on_body;
     void *arg;
     struct owls_http_response *resp;
-    bool attempt_seen; /* the first bytes of this attempt were checked */
+    bool attempt_seen;  /* the first bytes of this attempt were checked */
+    bool range_ignored; /* an answer did not start where the Range asked */
 };
+
+/* Whether an attempt asks for a Range, and the byte it starts at: the same
+ * from s3_prepare() to the attempt's first body byte (delivered grows only
+ * after that). */
+static bool get_ranged(const struct get_state *g)
+{
+    return g->range || g->delivered > 0;
+}
+
+static uint64_t get_from(const struct get_state *g)
+{
+    return (g->range ? g->first : 0) + g->delivered;
+}
 
 struct s3_ctx {
     struct owls_s3_target tgt;
@@ -141,9 +155,9 @@ static enum owls_err s3_prepare(void *arg, int attempt, time_t now, struct owls_
 
     memcpy(hdrs, c->hdrs, c->nh * sizeof(hdrs[0]));
     if (g != NULL) {
-        uint64_t from = (g->range ? g->first : 0) + g->delivered;
+        uint64_t from = get_from(g);
         g->attempt_seen = false;
-        if (g->range || g->delivered > 0) {
+        if (get_ranged(g)) {
             if (g->range && g->last != UINT64_MAX)
                 snprintf(range, sizeof(range), "bytes=%" PRIu64 "-%" PRIu64, from, g->last);
             else
@@ -333,6 +347,17 @@ enum owls_err owls_s3_head(struct owls_s3 *s3, const char *bucket, const char *k
 
 /* --- GetObject ------------------------------------------------------------- */
 
+/* Does the answer's Content-Range ("bytes 1000-3999/4000") start at from? */
+static bool content_range_starts_at(const struct owls_http_response *resp, uint64_t from)
+{
+    const char *cr = owls_http_response_header(resp, "content-range");
+    char *end;
+
+    if (cr == NULL || strncmp(cr, "bytes ", 6) != 0 || cr[6] < '0' || cr[6] > '9')
+        return false;
+    return strtoull(cr + 6, &end, 10) == from && *end == '-';
+}
+
 static enum owls_err get_body_fn(void *arg, const void *p, size_t n)
 {
     struct get_state *g = arg;
@@ -340,6 +365,12 @@ static enum owls_err get_body_fn(void *arg, const void *p, size_t n)
     if (!g->attempt_seen) {
         const char *cl = owls_http_response_header(g->resp, "content-length");
         g->attempt_seen = true;
+        /* A server may ignore Range and send the whole object (200): its
+         * bytes are not the ones asked for, and some were delivered already. */
+        if (get_ranged(g) && !content_range_starts_at(g->resp, get_from(g))) {
+            g->range_ignored = true;
+            return OWLS_EAWS;
+        }
         if (g->if_match[0] == '\0') { /* pin the object for resumes */
             const char *et = owls_http_response_header(g->resp, "etag");
             if (et != NULL && strlen(et) < sizeof(g->if_match))
@@ -380,6 +411,13 @@ enum owls_err owls_s3_get(struct owls_s3 *s3, const char *bucket, const char *ke
     }
     cs.get = &g;
     rc = s3_do(s3, &cs, &resp, o != NULL ? o->error : NULL, em);
+    if (g.range_ignored) {
+        const char *cr = owls_http_response_header(&resp, "content-range");
+        owls_errmsg_set(em, rc,
+                        "s3://%s/%s: the answer to a ranged GET does not start at byte %" PRIu64
+                        " (Content-Range: %.64s)",
+                        bucket, key, get_from(&g), cr ? cr : "none");
+    }
     if (rc == OWLS_EINPUT_TOO_LARGE) {
         const char *cl = owls_http_response_header(&resp, "content-length");
         owls_errmsg_set(em, rc, "s3://%s/%s is larger than the limit of %" PRIu64 " bytes%s%s%s",

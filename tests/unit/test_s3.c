@@ -300,6 +300,59 @@ static void test_get_resumes_after_stall(void **state)
     s3_stop(&f);
 }
 
+/* A server may ignore Range (RFC 9110 14.2) and send the whole object with a
+ * 200: GetObject must then fail, not hand on_body the bytes again (a resumed
+ * download) or bytes outside the range asked for. */
+static void test_get_refuses_an_ignored_range(void **state)
+{
+    static char body[4000];
+    const struct fs_action resumed[] = {
+        {.status = 200,
+         .headers = "ETag: \"v1\"\r\n",
+         .body = body,
+         .body_len = sizeof(body),
+         .stall_after = 1000},
+        {.status = 200, .headers = "ETag: \"v1\"\r\n", .body = body, .body_len = sizeof(body)},
+    };
+    const struct fs_action ranged[] = {{.status = 200, .body = body, .body_len = sizeof(body)}};
+    const struct fs_action shifted[] = {{.status = 206,
+                                         .headers = "Content-Range: bytes 0-4/4000\r\n",
+                                         .body = body,
+                                         .body_len = 5}};
+    static const struct owls_s3_get_opts first5 = {
+        .range = true, .range_first = 5, .range_last = 9};
+    const struct {
+        const char *name;
+        const struct fs_action *script;
+        size_t nscript;
+        const struct owls_s3_get_opts *o;
+        const char *why;
+    } cases[] = {
+        {"resume answered with the whole object", resumed, OWLS_ARRAY_LEN(resumed), NULL,
+         "byte 1000"},
+        {"range answered with the whole object", ranged, 1, &first5, "byte 5"},
+        {"range answered with other bytes", shifted, 1, &first5, "byte 5"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(body); i++)
+        body[i] = (char)('A' + i % 23);
+    for (size_t i = 0; i < OWLS_ARRAY_LEN(cases); i++) {
+        struct s3fx f;
+        char *data = NULL;
+        size_t len = 0;
+
+        print_message("  %s\n", cases[i].name);
+        s3_start(&f, cases[i].script, cases[i].nscript);
+        assert_int_equal(owls_s3_get_buf(f.s3, "b", "k", cases[i].o, &data, &len, NULL, &f.em),
+                         OWLS_EAWS);
+        assert_null(data);
+        if (strstr(f.em.text, cases[i].why) == NULL)
+            fail_msg("message \"%s\" lacks \"%s\"", f.em.text, cases[i].why);
+        assert_int_equal(fs_nreq(&f.srv), cases[i].nscript); /* not retried */
+        s3_stop(&f);
+    }
+}
+
 static void b64(const unsigned char *p, size_t n, char *out)
 {
     EVP_EncodeBlock((unsigned char *)out, p, (int)n);
@@ -455,6 +508,7 @@ int main(void)
         cmocka_unit_test(test_get_head_and_errors),
         cmocka_unit_test(test_get_range_and_too_large),
         cmocka_unit_test(test_get_resumes_after_stall),
+        cmocka_unit_test(test_get_refuses_an_ignored_range),
         cmocka_unit_test(test_put_integrity_headers),
         cmocka_unit_test(test_multipart_upload),
         cmocka_unit_test(test_multipart_aborts_on_failure),
