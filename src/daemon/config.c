@@ -171,11 +171,31 @@ static bool str_eq(const char *a, const char *b)
     return strcmp(a, b) == 0;
 }
 
-/* s between double quotes for a message: non-printable bytes as \xNN, cut
- * after QUOTE_MAX bytes with "...". dst holds at least QUOTE_MAX * 4 + 8. */
+/* A URL's user information ("user:password@") as "****@": error messages
+ * go to the journal, and a password in an endpoint must not follow. */
+static const char *mask_userinfo(const char *s, char *buf, size_t n)
+{
+    const char *p = strstr(s, "://"), *at;
+
+    if (p == NULL)
+        return s;
+    p += 3;
+    at = memrchr(p, '@', strcspn(p, "/?#"));
+    if (at == NULL)
+        return s;
+    snprintf(buf, n, "%.*s****%s", (int)(p - s), s, at);
+    return buf;
+}
+
+/* s between double quotes for a message: a URL's user information masked,
+ * non-printable bytes as \xNN, cut after QUOTE_MAX bytes with "...". dst
+ * holds at least QUOTE_MAX * 4 + 8. */
 static void quote(char *dst, size_t n, const char *s)
 {
+    char masked[QUOTE_MAX + 16];
     size_t o = 0, i;
+
+    s = mask_userinfo(s, masked, sizeof(masked));
 
     dst[o++] = '"';
     for (i = 0; s[i] != '\0' && i < QUOTE_MAX && o + 6 < n; i++) {

@@ -291,9 +291,13 @@ static void test_bad_values(void **state)
               "\"http://h:65536\""},
         {"endpoint port empty", "endpoint_url", "http://h:",
          NAME ":3: [aws] endpoint_url: has a bad port (must be 1..65535), got \"http://h:\""},
-        {"endpoint userinfo", "endpoint_url", "http://u:p@h",
+        {"endpoint userinfo (password masked)", "endpoint_url", "http://u:p@h",
          NAME ":3: [aws] endpoint_url: must not contain user information ('@'), got "
-              "\"http://u:p@h\""},
+              "\"http://****@h\""},
+        {"queue url userinfo (password masked)", "work_queue_url",
+         "https://user:secret@sqs.us-east-1.amazonaws.com/1/q",
+         NAME ":9: [sqs] work_queue_url: not an SQS queue URL: must not contain user "
+              "information ('@'), got \"https://****@sqs.us-east-1.amazonaws.com/1/q\""},
         {"endpoint query", "endpoint_url", "http://h?x=1",
          NAME ":3: [aws] endpoint_url: must not have a query or a fragment, got "
               "\"http://h?x=1\""},
