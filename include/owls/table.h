@@ -93,11 +93,14 @@ void owls_table_drop_values(struct owls_table *t);
 /* Number of numeric columns (after owls_table_decide). */
 size_t owls_table_numeric_count(const struct owls_table *t);
 
+/* Append the header line (the column names as RFC 4180 CSV, '\n') to b. */
+struct owls_buf;
+void owls_table_put_header(const struct owls_table *t, struct owls_buf *b);
+
 /*
  * Append field f[0..n) to b as RFC 4180 CSV: quoted (with quotes doubled)
  * when it holds a comma, a quote, CR or LF, verbatim otherwise.
  */
-struct owls_buf;
 void owls_csv_put_field(struct owls_buf *b, const char *f, size_t n);
 
 #endif

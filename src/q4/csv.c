@@ -478,12 +478,7 @@ static enum owls_err csv_write_split(const struct owls_table *t, const uint8_t *
     size_t row = 0, released = 0;
 
     owls_buf_init(&line);
-    for (size_t j = 0; j < t->ncols; j++) {
-        if (j)
-            owls_buf_putc(&line, ',');
-        owls_csv_put_field(&line, t->cols[j].name, strlen(t->cols[j].name));
-    }
-    owls_buf_putc(&line, '\n');
+    owls_table_put_header(t, &line);
     if ((rc = sink(keep_sink, line.data, line.len)) != OWLS_OK ||
         (rc = sink(discard_sink, line.data, line.len)) != OWLS_OK)
         goto io;

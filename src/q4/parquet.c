@@ -1969,12 +1969,7 @@ static enum owls_err pq_write_split(const struct owls_table *t, const uint8_t *k
 
     owls_buf_init(&kb);
     owls_buf_init(&db);
-    for (size_t j = 0; j < t->ncols; j++) {
-        if (j)
-            owls_buf_putc(&kb, ',');
-        owls_csv_put_field(&kb, t->cols[j].name, strlen(t->cols[j].name));
-    }
-    owls_buf_putc(&kb, '\n');
+    owls_table_put_header(t, &kb);
     owls_buf_append(&db, kb.data, kb.len);
     for (size_t i = 0; i < t->nrows; i++) {
         struct owls_buf *b = keep[i] ? &kb : &db;

@@ -110,6 +110,16 @@ size_t owls_table_numeric_count(const struct owls_table *t)
     return d;
 }
 
+void owls_table_put_header(const struct owls_table *t, struct owls_buf *b)
+{
+    for (size_t j = 0; j < t->ncols; j++) {
+        if (j)
+            owls_buf_putc(b, ',');
+        owls_csv_put_field(b, t->cols[j].name, strlen(t->cols[j].name));
+    }
+    owls_buf_putc(b, '\n');
+}
+
 void owls_csv_put_field(struct owls_buf *b, const char *f, size_t n)
 {
     bool quote = false;
