@@ -46,7 +46,7 @@ enum owls_err owls_endpoint_parse(const char *url, struct owls_endpoint *out,
         goto out;
     }
     auth_end = p + strcspn(p, "/?#");
-    if (*auth_end == '?' || *auth_end == '#' || strpbrk(auth_end, "?#") != NULL) {
+    if (strpbrk(auth_end, "?#") != NULL) {
         owls_errmsg_set(em, rc, "endpoint URL '%s' must not have a query or fragment", url);
         goto out;
     }

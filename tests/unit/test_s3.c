@@ -109,6 +109,9 @@ static void test_endpoint_parse_table(void **state)
         {"http://h:12x", OWLS_ECONFIG, NULL, NULL, 0},
         {"http://user:pw@h", OWLS_ECONFIG, NULL, NULL, 0},
         {"http://h/?q=1", OWLS_ECONFIG, NULL, NULL, 0},
+        {"http://h?q=1", OWLS_ECONFIG, NULL, NULL, 0},
+        {"http://h:80#frag", OWLS_ECONFIG, NULL, NULL, 0},
+        {"http://h/base#frag", OWLS_ECONFIG, NULL, NULL, 0},
         {"http://h h", OWLS_ECONFIG, NULL, NULL, 0},
         {"", OWLS_ECONFIG, NULL, NULL, 0},
     };
