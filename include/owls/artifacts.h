@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "owls/err.h"
 #include "owls/hash.h"
@@ -18,8 +19,16 @@
 #define OWLS_ARTIFACT_COUNT 5 /* Q_keep.csv Q_discard.csv Q_study.json er.json MANIFEST.json */
 #define OWLS_RUN_ID_MAX     128
 
-/* True when id matches ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$ (SPEC section 2). */
+#define OWLS_RUN_ID_PATTERN "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+
+/* True when id matches OWLS_RUN_ID_PATTERN (SPEC section 2). */
 bool owls_run_id_valid(const char *id);
+
+/* A generated run id (SPEC section 2): "YYYY-MM-DD-HHMMSS-" for t (UTC) and
+ * the first 8 hex digits of hex_source, lowercased, other characters
+ * skipped ('0's when it has fewer): a work message id for the daemon, the
+ * input's SHA-256 for the CLI. */
+void owls_run_id_generate(time_t t, const char *hex_source, char out[64]);
 
 struct owls_run_info {
     const char *run_id;

@@ -50,10 +50,6 @@ enum owls_err owls_jobmsg_parse(const char *body, size_t len, const char *messag
                                 struct owls_jobmsg *out, struct owls_errmsg *em);
 void owls_jobmsg_cleanup(struct owls_jobmsg *m);
 
-/* The run id a job without one gets: "YYYY-MM-DD-HHMMSS-" (UTC) and the first
- * 8 hex digits of message_id ("00000000" padding if it has fewer). */
-void owls_jobmsg_generated_run_id(time_t received, const char *message_id, char out[64]);
-
 /* True when s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 bool owls_utf8_valid(const char *s, size_t n);
 

@@ -48,7 +48,6 @@
 #include "owls/util.h"
 
 #define RESULTS_USAGE     "usage: owls-q4 results RUN_ID -o DIR [--wait SECONDS] [-c CONF] [-v]"
-#define RUN_ID_RULE       "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 #define RESULTS_WAIT_MAX  604800L       /* a week */
 #define RESULTS_DOC_MAX   (1024 * 1024) /* MANIFEST.json, ERROR.json */
 #define RESULTS_MAX_ITEMS 64            /* artifacts listed in a MANIFEST */
@@ -489,8 +488,8 @@ int owls_cli_results(int argc, char **argv)
         return owls_cli_fail(OWLS_EUSAGE, "results: -o DIR is required");
     run_id = argv[optind];
     if (!owls_run_id_valid(run_id))
-        return owls_cli_fail(OWLS_EINVALID_RUN_ID, "run id \"%.200s\" must match " RUN_ID_RULE,
-                             run_id);
+        return owls_cli_fail(OWLS_EINVALID_RUN_ID,
+                             "run id \"%.200s\" must match " OWLS_RUN_ID_PATTERN, run_id);
 
     if ((status = owls_cli_aws_open(conf, verbose, &aws)) != EX_OK)
         goto out;

@@ -87,8 +87,7 @@ int owls_cli_split(int argc, char **argv)
     path = argv[optind];
     if (run_id && !owls_run_id_valid(run_id))
         return owls_cli_fail(OWLS_EINVALID_RUN_ID,
-                             "run id \"%.200s\" must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$",
-                             run_id);
+                             "run id \"%.200s\" must match " OWLS_RUN_ID_PATTERN, run_id);
 
     rc = owls_input_map_file(path, &in, &em);
     if (rc != OWLS_OK) {
@@ -115,8 +114,7 @@ int owls_cli_split(int argc, char **argv)
     }
     if (run_id == NULL) {
         /* Like the daemon's generated ids, with the input's digest for the suffix. */
-        owls_time_runid_stamp(time(NULL), gen_id);
-        snprintf(gen_id + strlen(gen_id), sizeof(gen_id) - strlen(gen_id), "-%.8s", in.sha256);
+        owls_run_id_generate(time(NULL), in.sha256, gen_id);
         run_id = gen_id;
     }
     owls_table_drop_values(t); /* the CSV writer copies input bytes: memory back now */

@@ -43,7 +43,6 @@
 #include "owls/util.h"
 
 #define SUBMIT_USAGE "usage: owls-q4 submit FILE [--run-id ID] [-c CONF] [-v]"
-#define RUN_ID_RULE  "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 
 /* Content-Type of the uploaded input, from its name's extension (any case). */
 static const char *submit_content_type(const char *name)
@@ -114,15 +113,6 @@ static char *submit_job_json(const char *key, const char *run_id)
     }
     json_decref(o);
     return s;
-}
-
-/* A generated run id for a file whose sha256 is sha256_hex, at time now. */
-static void submit_generated_run_id(time_t now, const char *sha256_hex, char out[64])
-{
-    char stamp[OWLS_RFC3339_LEN];
-
-    owls_time_runid_stamp(now, stamp);
-    snprintf(out, 64, "%s-%.8s", stamp, sha256_hex);
 }
 
 /* sha256 of len bytes of fd from offset 0 (pread: the position is unused). */
@@ -201,8 +191,8 @@ int owls_cli_submit(int argc, char **argv)
         return owls_cli_fail(OWLS_EUSAGE, "submit: exactly one FILE expected");
     path = argv[optind];
     if (run_id != NULL && !owls_run_id_valid(run_id))
-        return owls_cli_fail(OWLS_EINVALID_RUN_ID, "run id \"%.200s\" must match " RUN_ID_RULE,
-                             run_id);
+        return owls_cli_fail(OWLS_EINVALID_RUN_ID,
+                             "run id \"%.200s\" must match " OWLS_RUN_ID_PATTERN, run_id);
 
     /* FILE first: a typo in its name should not wait for the configuration. */
     fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -236,7 +226,7 @@ int owls_cli_submit(int argc, char **argv)
             status = EX_NOINPUT;
             goto out;
         }
-        submit_generated_run_id(time(NULL), sha, gen_id);
+        owls_run_id_generate(time(NULL), sha, gen_id);
         run_id = gen_id;
     }
     if ((rc = submit_key(run_id, path, &key, &em)) != OWLS_OK) {

@@ -75,18 +75,6 @@ char *owls_s3_event_key_decode(const char *s, size_t n, size_t *outlen)
     return out;
 }
 
-void owls_jobmsg_generated_run_id(time_t received, const char *message_id, char out[64])
-{
-    char hex[9] = "00000000";
-    size_t k = 0;
-
-    for (const char *p = message_id; p && *p && k < 8; p++)
-        if (owls_hex_digit(*p) >= 0)
-            hex[k++] = (char)(*p >= 'A' && *p <= 'F' ? *p - 'A' + 'a' : *p);
-    owls_time_runid_stamp(received, out);
-    snprintf(out + strlen(out), 64 - strlen(out), "-%s", hex);
-}
-
 /* "run=<id>/..." -> <id> (caller frees), or NULL. */
 static char *run_id_from_key(const char *key)
 {
@@ -125,13 +113,12 @@ static void finish_job(struct owls_job_spec *j, const char *key, size_t keylen, 
         j->run_id = owls_xstrdup(run_id);
     } else if ((j->run_id = run_id_from_key(j->input_key)) == NULL) {
         char gen[64];
-        owls_jobmsg_generated_run_id(received, message_id, gen);
+        owls_run_id_generate(received, message_id, gen);
         j->run_id = owls_xstrdup(gen);
     }
     if (!owls_run_id_valid(j->run_id)) {
-        job_fail(j, OWLS_EINVALID_RUN_ID,
-                 "run id \"%.64s%s\" must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", j->run_id,
-                 strlen(j->run_id) > 64 ? "..." : "");
+        job_fail(j, OWLS_EINVALID_RUN_ID, "run id \"%.64s%s\" must match " OWLS_RUN_ID_PATTERN,
+                 j->run_id, strlen(j->run_id) > 64 ? "..." : "");
         free(j->run_id);
         j->run_id = NULL;
         return;

@@ -5,12 +5,14 @@
  * one piece. MANIFEST.json is built last from the other four's digests.
  */
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "owls/artifacts.h"
 #include "owls/fsio.h"
+#include "owls/hash.h"
 #include "owls/timefmt.h"
 #include "owls/util.h"
 
@@ -49,6 +51,18 @@ bool owls_run_id_valid(const char *id)
             return false;
     }
     return true;
+}
+
+void owls_run_id_generate(time_t t, const char *hex_source, char out[64])
+{
+    char hex[9] = "00000000";
+    size_t k = 0;
+
+    for (const char *p = hex_source; p && *p && k < 8; p++)
+        if (owls_hex_digit(*p) >= 0)
+            hex[k++] = (char)(*p >= 'A' && *p <= 'F' ? *p - 'A' + 'a' : *p);
+    owls_time_runid_stamp(t, out);
+    snprintf(out + strlen(out), 64 - strlen(out), "-%s", hex);
 }
 
 double owls_q4_keep_fraction(const struct owls_q4_result *r)

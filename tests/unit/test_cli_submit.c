@@ -136,8 +136,8 @@ static void test_generated_run_id(void **state)
     char id[64];
     (void)state;
     /* 2025-08-25 10:04:05 UTC */
-    submit_generated_run_id((time_t)1756116245,
-                            "c550b5b80220015b62d989e021524defc9e3113cec4bbb5d4f128ff21719c5f8", id);
+    owls_run_id_generate((time_t)1756116245,
+                         "c550b5b80220015b62d989e021524defc9e3113cec4bbb5d4f128ff21719c5f8", id);
     assert_string_equal(id, "2025-08-25-100405-c550b5b8");
     assert_true(owls_run_id_valid(id));
 }

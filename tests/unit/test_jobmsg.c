@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "owls/artifacts.h"
 #include "owls/jobmsg.h"
 
 #define ARCHIVE "owls-q4-archive"
@@ -163,7 +164,7 @@ static void test_helpers(void **state)
     size_t n;
     char *k;
     (void)state;
-    owls_jobmsg_generated_run_id(T0, "AB-CD", id);
+    owls_run_id_generate(T0, "AB-CD", id);
     assert_string_equal(id, "2025-08-25-123456-abcd0000");
     assert_true(owls_utf8_valid("caf\xC3\xA9", 5));
     assert_false(owls_utf8_valid("\xC0\xAF", 2));         /* overlong */
