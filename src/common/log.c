@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+/* sd_journal_send() would add CODE_FILE/CODE_LINE/CODE_FUNC of its own call
+ * below, the same for every entry: misleading, so left out. */
+#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 #include <unistd.h>
 

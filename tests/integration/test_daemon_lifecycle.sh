@@ -8,6 +8,8 @@
 #   * SIGTERM while busy: running jobs finish, exit 0 within the grace period,
 #     unstarted messages visible again at once, nothing lost
 #   * SIGHUP re-reads [log] level; at debug level no secret or signature is logged
+#   * journald: with JOURNAL_STREAM set, entries carry RUN_ID, INPUT_KEY,
+#     WORK_MESSAGE_ID, RECEIVE_COUNT, ERROR_CODE and PRIORITY as fields
 #   * emulator outage: moto stopped for 20 s and restarted; the daemon stays
 #     near idle CPU meanwhile and serves again without a restart (SPEC 6)
 #
@@ -130,6 +132,84 @@ if daemon_start hup "$W/hup.conf"; then
   leaks=$(grep -naF -e "$DAEMON_SK" -e 'Signature=' -e 'X-Amz-Signature' -e 'AWS4-HMAC-SHA256 Credential' \
     "$(daemon_log hup)" | head -3)
   if [[ -z $leaks ]]; then ok "debug log: no secret key, no signature"; else bad "debug log: no secret key, no signature" "$leaks"; fi
+fi
+
+# ==== journald: the structured fields (SPEC 7) =======================================================
+# The daemon logs to journald when stderr is the stream systemd gave it
+# (JOURNAL_STREAM = its device:inode). It runs in a private mount namespace
+# whose /run/systemd/journal/socket is journal_listener.py, which decodes the
+# native protocol that sd_journal_send() speaks; the host's /run is untouched.
+if ! unshare_err=$(unshare -m --propagation private true 2>&1); then
+  echo "  SKIP journald: no private mount namespace here (unshare -m: $unshare_err)"
+else
+  OWLS_WORK_QUEUE_URL=$(owlsq create-work-queue owls-q4-work-journal)
+  export OWLS_WORK_QUEUE_URL
+  conf_write "$W/jr.conf"
+  mkdir -p "$W/jr"
+  : >"$W/jr/log"
+  E2E_MAIN=jr
+  E2E_WRAP=(unshare -m --propagation private bash "$E2E_LIB/journal_ns.sh" "$W/jr/journal.jsonl"
+    "$W/jr/journal.pid" --)
+  if daemon_start jr "$W/jr.conf" JOURNAL_STREAM="$(stat -c %d:%i "$W/jr/log")"; then
+    E2E_BG_PIDS+=("$(cat "$W/jr/journal.pid")")
+    q4check gen 200 "$W/jr.csv" --seed 57
+    submit_run e2e-jr-ok "$W/jr.csv"
+    ok_key=$KEY ok_msg=$MSGID
+    printf 'a,b\n1,2\n3\n' >"$W/jr-bad.csv"
+    submit_run e2e-jr-bad "$W/jr-bad.csv"
+    bad_key=$KEY bad_msg=$MSGID
+    owlsq wait-done --timeout 60 --run e2e-jr-ok >/dev/null || bad "journald: a job succeeds" "$(cat "$W/jr/log")"
+    owlsq wait-done --timeout 60 --run e2e-jr-bad >/dev/null || bad "journald: a job fails" "$(cat "$W/jr/log")"
+    daemon_stop jr
+    check "journald: exit 0 on SIGTERM" "${E2E_DRC[jr]:-none}" 0
+    check "journald: nothing written to stderr" "$(head -c 300 "$W/jr/log")" ""
+    if out=$(python3 - "$W/jr/journal.jsonl" "$ok_key" "$ok_msg" "$bad_key" "$bad_msg" "$DAEMON_SK" <<'EOF'
+import json, sys
+path, ok_key, ok_msg, bad_key, bad_msg, secret = sys.argv[1:]
+entries = [json.loads(l) for l in open(path)]
+bad = []
+for e in entries:
+    if "_PROTOCOL_ERROR" in e:
+        bad.append("malformed datagram: " + e["_PROTOCOL_ERROR"])
+    elif (not e.get("MESSAGE") or e.get("SYSLOG_IDENTIFIER") != "owls-q4d"
+          or e.get("PRIORITY") not in list("01234567")):
+        bad.append("entry without MESSAGE, SYSLOG_IDENTIFIER=owls-q4d or PRIORITY 0..7: %s" % e)
+    elif " run_id=" in e["MESSAGE"] or " work_message_id=" in e["MESSAGE"]:
+        bad.append("the stderr suffix in MESSAGE instead of fields: %s" % e)
+    elif e.get("CODE_FILE", "").endswith("log.c"):
+        bad.append("CODE_FILE names the logger, not the call site: %s" % e)
+    for k, v in e.items():
+        if secret in v or "Signature=" in v or "AWS4-HMAC-SHA256 Credential" in v:
+            bad.append("a secret or signature in field %s" % k)
+ok_fields = {"RUN_ID": "e2e-jr-ok", "INPUT_KEY": ok_key, "WORK_MESSAGE_ID": ok_msg, "RECEIVE_COUNT": "1"}
+oks = [e for e in entries if all(e.get(k) == v for k, v in ok_fields.items())]
+if not oks:
+    bad.append("no entry with %s" % ok_fields)
+elif any("ERROR_CODE" in e for e in oks):
+    bad.append("ERROR_CODE on the succeeded job's entries")
+bad_fields = {"RUN_ID": "e2e-jr-bad", "INPUT_KEY": bad_key, "WORK_MESSAGE_ID": bad_msg, "ERROR_CODE": "bad_csv"}
+fails = [e for e in entries if all(e.get(k) == v for k, v in bad_fields.items())]
+if not fails:
+    bad.append("no entry with %s" % bad_fields)
+elif not any(int(e["PRIORITY"]) <= 4 for e in fails):
+    bad.append("the failed job is logged below warning priority: %s" % fails)
+if not any("RUN_ID" not in e for e in entries):
+    bad.append("no entry outside a job (start-up, stop)")
+print("%d entries, %d with the succeeded job's fields, %d with ERROR_CODE=bad_csv; e.g. %s"
+      % (len(entries), len(oks), len(fails), json.dumps(fails[0] if fails else None)))
+for b in bad[:10]:
+    print("PROBLEM " + b)
+sys.exit(1 if bad else 0)
+EOF
+    ); then
+      ok "journald: RUN_ID, INPUT_KEY, WORK_MESSAGE_ID, RECEIVE_COUNT, ERROR_CODE, PRIORITY as fields; no secret"
+      echo "    ($out)"
+    else
+      bad "journald: the structured fields" "$out"
+    fi
+  fi
+  # shellcheck disable=SC2034 # read by daemon_start
+  E2E_WRAP=()
 fi
 
 # ==== SIGTERM while idle ================================================================================

@@ -215,7 +215,8 @@ conf_write() {
 # ($W/NAME/notify.jsonl), TMPDIR $W/NAME/tmp, an empty HOME, only the
 # restricted keys. Waits for READY=1 (E2E_READY_TIMEOUT, default 30 s);
 # returns 1 (after reporting a failure) if it dies or never gets ready.
-# E2E_NO_READY_WAIT=1 returns at once.
+# E2E_NO_READY_WAIT=1 returns at once. E2E_WRAP=(CMD ARG...) runs the daemon
+# as CMD ARG... owls-q4d -c CONF, where CMD must exec it (same PID).
 daemon_start() {
   local name=$1 conf=$2 d=$W/$1
   shift 2
@@ -239,7 +240,7 @@ daemon_start() {
       HOME="$d/home" TMPDIR="$d/tmp" AWS_EC2_METADATA_DISABLED=true \
       AWS_ACCESS_KEY_ID="$DAEMON_AK" AWS_SECRET_ACCESS_KEY="$DAEMON_SK" \
       NOTIFY_SOCKET="$d/notify.sock" "$@" \
-      "$OWLSD" -c "$conf" </dev/null >>"$d/stdout" 2>>"$d/log" &
+      ${E2E_WRAP[@]+"${E2E_WRAP[@]}"} "$OWLSD" -c "$conf" </dev/null >>"$d/stdout" 2>>"$d/log" &
     echo "$!" >"$d/pid.tmp" && mv "$d/pid.tmp" "$d/pid"
     wait "$!"
     echo "$?" >"$d/rc.tmp" && mv "$d/rc.tmp" "$d/rc"
