@@ -533,11 +533,11 @@ int owls_cli_results(int argc, char **argv)
     }
 
     if (state == RESULTS_ERROR) {
-        if (results_error_parse(data, len, code, msg, sizeof(msg), &em) != OWLS_OK) {
-            status = owls_cli_fail(OWLS_EAWS, "run=%s failed, but its %s", run_id, em.text);
-        } else {
+        /* Failed either way: 65, whether or not the record can be read. */
+        if (results_error_parse(data, len, code, msg, sizeof(msg), &em) != OWLS_OK)
+            owls_cli_fail(OWLS_EAWS, "run=%s failed, but its %s", run_id, em.text);
+        else
             fprintf(stderr, "owls-q4: %s: %s\n", code, msg);
-        }
         status = EX_DATAERR;
         goto out;
     }
