@@ -150,8 +150,11 @@ else
   E2E_MAIN=jr
   E2E_WRAP=(unshare -m --propagation private bash "$E2E_LIB/journal_ns.sh" "$W/jr/journal.jsonl"
     "$W/jr/journal.pid" --)
-  if daemon_start jr "$W/jr.conf" JOURNAL_STREAM="$(stat -c %d:%i "$W/jr/log")"; then
-    E2E_BG_PIDS+=("$(cat "$W/jr/journal.pid")")
+  daemon_start jr "$W/jr.conf" JOURNAL_STREAM="$(stat -c %d:%i "$W/jr/log")"
+  jr_started=$?
+  # the listener outlives the daemon: stopped by its PID at exit, like every helper
+  [[ -s $W/jr/journal.pid ]] && E2E_BG_PIDS+=("$(cat "$W/jr/journal.pid")")
+  if ((jr_started == 0)); then
     q4check gen 200 "$W/jr.csv" --seed 57
     submit_run e2e-jr-ok "$W/jr.csv"
     ok_key=$KEY ok_msg=$MSGID
