@@ -7,7 +7,9 @@
 #define OWLS_CLI_H
 
 #include <stdbool.h>
+#include <sysexits.h>
 
+#include "owls/artifacts.h"
 #include "owls/config.h"
 #include "owls/err.h"
 #include "owls/services.h"
@@ -73,6 +75,16 @@ static inline int owls_cli_option_error(const char *cmd, int opt, const char *ar
         return owls_cli_fail(OWLS_EUSAGE, "%s: option %s needs a value", cmd, arg);
     return owls_cli_fail(OWLS_EUSAGE, "%s: unknown option %s (try owls-q4 %s --help)", cmd, arg,
                          cmd);
+}
+
+/* EX_OK when run_id matches OWLS_RUN_ID_PATTERN (SPEC section 2); otherwise
+ * the invalid_run_id line, and its exit status (65). */
+static inline int owls_cli_check_run_id(const char *run_id)
+{
+    if (owls_run_id_valid(run_id))
+        return EX_OK;
+    return owls_cli_fail(OWLS_EINVALID_RUN_ID, "run id \"%.200s\" must match " OWLS_RUN_ID_PATTERN,
+                         run_id);
 }
 
 #endif

@@ -358,7 +358,7 @@ static int results_fetch(struct owls_cli_aws *aws, const char *run_id, const cha
         struct owls_s3_get_opts o = {.max_bytes = it->bytes};
 
         if (owls_outfile_open(dir, it->name, OWLS_OUTFILE_DURABLE, &f[i], &em) != OWLS_OK) {
-            status = owls_cli_fail(OWLS_EIO, "%s", em.text);
+            owls_cli_fail(OWLS_EIO, "%s", em.text);
             status = EX_CANTCREAT;
             goto out;
         }
@@ -371,18 +371,18 @@ static int results_fetch(struct owls_cli_aws *aws, const char *run_id, const cha
             owls_errmsg_set(&em, OWLS_EIO, "%s: %s", owls_outfile_tmp_path(f[i]),
                             strerror(sink.err));
         if (rc == OWLS_EINPUT_TOO_LARGE) {
-            status = owls_cli_fail(OWLS_EAWS,
-                                   "s3://%s/%s is larger than the %" PRIu64
-                                   " bytes MANIFEST.json lists; nothing written to %s",
-                                   bucket, it->key, it->bytes, dir);
+            owls_cli_fail(OWLS_EAWS,
+                          "s3://%s/%s is larger than the %" PRIu64
+                          " bytes MANIFEST.json lists; nothing written to %s",
+                          bucket, it->key, it->bytes, dir);
             status = EX_DATAERR;
             goto out;
         }
         if (rc == OWLS_ENOTFOUND) {
-            status = owls_cli_fail(OWLS_EAWS,
-                                   "s3://%s/%s is listed in MANIFEST.json but missing (%s); "
-                                   "nothing written to %s",
-                                   bucket, it->key, em.text, dir);
+            owls_cli_fail(OWLS_EAWS,
+                          "s3://%s/%s is listed in MANIFEST.json but missing (%s); "
+                          "nothing written to %s",
+                          bucket, it->key, em.text, dir);
             status = EX_DATAERR;
             goto out;
         }
@@ -392,12 +392,12 @@ static int results_fetch(struct owls_cli_aws *aws, const char *run_id, const cha
         }
         if (owls_outfile_bytes(f[i]) != it->bytes ||
             strcmp(owls_outfile_sha256(f[i]), it->sha256) != 0) {
-            status = owls_cli_fail(OWLS_EAWS,
-                                   "s3://%s/%s does not match MANIFEST.json: %" PRIu64
-                                   " bytes, sha256 %s; expected %" PRIu64
-                                   " bytes, sha256 %s; nothing written to %s",
-                                   bucket, it->key, owls_outfile_bytes(f[i]),
-                                   owls_outfile_sha256(f[i]), it->bytes, it->sha256, dir);
+            owls_cli_fail(OWLS_EAWS,
+                          "s3://%s/%s does not match MANIFEST.json: %" PRIu64
+                          " bytes, sha256 %s; expected %" PRIu64
+                          " bytes, sha256 %s; nothing written to %s",
+                          bucket, it->key, owls_outfile_bytes(f[i]), owls_outfile_sha256(f[i]),
+                          it->bytes, it->sha256, dir);
             status = EX_DATAERR;
             goto out;
         }
@@ -487,9 +487,8 @@ int owls_cli_results(int argc, char **argv)
     if (dir == NULL || *dir == '\0')
         return owls_cli_fail(OWLS_EUSAGE, "results: -o DIR is required");
     run_id = argv[optind];
-    if (!owls_run_id_valid(run_id))
-        return owls_cli_fail(OWLS_EINVALID_RUN_ID,
-                             "run id \"%.200s\" must match " OWLS_RUN_ID_PATTERN, run_id);
+    if ((status = owls_cli_check_run_id(run_id)) != EX_OK)
+        return status;
 
     if ((status = owls_cli_aws_open(conf, verbose, &aws)) != EX_OK)
         goto out;
@@ -542,14 +541,13 @@ int owls_cli_results(int argc, char **argv)
         goto out;
     }
     if (results_manifest_parse(data, len, run_id, &m, &em) != OWLS_OK) {
-        status = owls_cli_fail(OWLS_EAWS, "s3://%s/run=%s/%s", aws.cfg->artifacts_bucket, run_id,
-                               em.text);
+        owls_cli_fail(OWLS_EAWS, "s3://%s/run=%s/%s", aws.cfg->artifacts_bucket, run_id, em.text);
         status = EX_DATAERR;
         goto out;
     }
     made_dir = stat(dir, &st) != 0;
     if (owls_mkdirs(dir, &em) != OWLS_OK) {
-        status = owls_cli_fail(OWLS_EIO, "%s", em.text);
+        owls_cli_fail(OWLS_EIO, "%s", em.text);
         status = EX_CANTCREAT;
         goto out;
     }

@@ -85,9 +85,8 @@ int owls_cli_split(int argc, char **argv)
     if (outdir == NULL)
         return owls_cli_fail(OWLS_EUSAGE, "split: -o DIR is required");
     path = argv[optind];
-    if (run_id && !owls_run_id_valid(run_id))
-        return owls_cli_fail(OWLS_EINVALID_RUN_ID,
-                             "run id \"%.200s\" must match " OWLS_RUN_ID_PATTERN, run_id);
+    if (run_id != NULL && (status = owls_cli_check_run_id(run_id)) != EX_OK)
+        return status;
 
     rc = owls_input_map_file(path, &in, &em);
     if (rc != OWLS_OK) {
@@ -119,7 +118,7 @@ int owls_cli_split(int argc, char **argv)
     }
     owls_table_drop_values(t); /* the CSV writer copies input bytes: memory back now */
     if (owls_mkdirs(outdir, &em) != OWLS_OK) {
-        status = owls_cli_fail(OWLS_EIO, "%s", em.text);
+        owls_cli_fail(OWLS_EIO, "%s", em.text);
         status = EX_CANTCREAT;
         goto out;
     }

@@ -190,21 +190,19 @@ int owls_cli_submit(int argc, char **argv)
     if (optind != argc - 1)
         return owls_cli_fail(OWLS_EUSAGE, "submit: exactly one FILE expected");
     path = argv[optind];
-    if (run_id != NULL && !owls_run_id_valid(run_id))
-        return owls_cli_fail(OWLS_EINVALID_RUN_ID,
-                             "run id \"%.200s\" must match " OWLS_RUN_ID_PATTERN, run_id);
+    if (run_id != NULL && (status = owls_cli_check_run_id(run_id)) != EX_OK)
+        return status;
 
     /* FILE first: a typo in its name should not wait for the configuration. */
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
-        status = owls_cli_fail(e == ENOENT ? OWLS_EINPUT_NOT_FOUND : OWLS_EIO, "%s: %s", path,
-                               strerror(e));
+        owls_cli_fail(e == ENOENT ? OWLS_EINPUT_NOT_FOUND : OWLS_EIO, "%s: %s", path, strerror(e));
         status = EX_NOINPUT; /* SPEC 1: input missing or unreadable */
         goto out;
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        status = owls_cli_fail(OWLS_EIO, "%s: not a regular file", path);
+        owls_cli_fail(OWLS_EIO, "%s: not a regular file", path);
         status = EX_NOINPUT;
         goto out;
     }
@@ -222,7 +220,7 @@ int owls_cli_submit(int argc, char **argv)
     }
     if (run_id == NULL) {
         if (submit_file_sha256(fd, (uint64_t)st.st_size, path, sha, &em) != OWLS_OK) {
-            status = owls_cli_fail(OWLS_EIO, "%s", em.text);
+            owls_cli_fail(OWLS_EIO, "%s", em.text);
             status = EX_NOINPUT;
             goto out;
         }
