@@ -3,9 +3,7 @@
  * becomes a local file name: no paths, no hidden or temporary names), the
  * ERROR.json record, the polling backoff and the command line.
  *
- * The CLI's sources are not in libowls (they link only into owls-q4), so
- * this test compiles them into itself; owls_cli_fail() lives in main.c,
- * next to main(), and is replaced by a stub that records the code.
+ * The CLI's sources are compiled into the test (cli_cases.h says why).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,17 +17,9 @@
 
 #include "../../src/cli/clicfg.c"
 #include "../../src/cli/cmd_results.c"
+#include "cli_cases.h"
 #include "aws_faultsrv.h"
 #include "owls/retry.h"
-
-static enum owls_err s_last_fail = OWLS_OK;
-
-int owls_cli_fail(enum owls_err rc, const char *fmt, ...)
-{
-    (void)fmt;
-    s_last_fail = rc;
-    return owls_err_exit_status(rc);
-}
 
 #define SHA_A "bb7ef6421a2d146a598c08d340feee75ba1bf76a0275b53743d279b7648ff7a6"
 #define SHA_B "89c014394e8d74c678f3c2aebe430d03d31691615b1ea9259a6ff9cfe09a711c"
@@ -297,12 +287,7 @@ static void test_look_missing_key_or_bucket(void **state)
 /* Command-line checks that happen before any configuration or AWS. */
 static void test_usage(void **state)
 {
-    static const struct {
-        const char *name;
-        const char *argv[8];
-        int status;
-        enum owls_err code;
-    } cases[] = {
+    static const struct cli_case cases[] = {
         {"no RUN_ID", {"results", "-o", "d", NULL}, 64, OWLS_EUSAGE},
         {"no -o", {"results", "r1", NULL}, 64, OWLS_EUSAGE},
         {"empty -o", {"results", "r1", "-o", "", NULL}, 64, OWLS_EUSAGE},
@@ -324,19 +309,7 @@ static void test_usage(void **state)
          OWLS_ECONFIG},
     };
     (void)state;
-    for (size_t i = 0; i < OWLS_ARRAY_LEN(cases); i++) {
-        int argc = 0;
-        char *argv[8];
-        while (cases[i].argv[argc] != NULL) {
-            argv[argc] = (char *)(uintptr_t)cases[i].argv[argc];
-            argc++;
-        }
-        argv[argc] = NULL;
-        print_message("case %s\n", cases[i].name);
-        s_last_fail = OWLS_OK;
-        assert_int_equal(owls_cli_results(argc, argv), cases[i].status);
-        assert_int_equal(s_last_fail, cases[i].code);
-    }
+    run_cli_cases(owls_cli_results, cases, OWLS_ARRAY_LEN(cases));
 }
 
 int main(void)

@@ -3,9 +3,7 @@
  * against literal strings and parsed back with the daemon's own job-message
  * parser), generated run ids, the file digest, --wait parsing.
  *
- * The CLI's sources are not in libowls (they link only into owls-q4), so
- * this test compiles them into itself; owls_cli_fail() lives in main.c,
- * next to main(), and is replaced by a stub that records the code.
+ * The CLI's sources are compiled into the test (cli_cases.h says why).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,16 +17,8 @@
 
 #include "../../src/cli/clicfg.c"
 #include "../../src/cli/cmd_submit.c"
+#include "cli_cases.h"
 #include "owls/fsio.h"
-
-static enum owls_err s_last_fail = OWLS_OK;
-
-int owls_cli_fail(enum owls_err rc, const char *fmt, ...)
-{
-    (void)fmt;
-    s_last_fail = rc;
-    return owls_err_exit_status(rc);
-}
 
 static void test_content_type(void **state)
 {
@@ -206,12 +196,7 @@ static void test_parse_seconds(void **state)
 /* Command-line checks that happen before any configuration or AWS. */
 static void test_usage_and_local_errors(void **state)
 {
-    static const struct {
-        const char *name;
-        const char *argv[6];
-        int status;
-        enum owls_err code;
-    } cases[] = {
+    static const struct cli_case cases[] = {
         {"no FILE", {"submit", NULL}, 64, OWLS_EUSAGE},
         {"two FILEs", {"submit", "a", "b", NULL}, 64, OWLS_EUSAGE},
         {"unknown option", {"submit", "--bogus", "a", NULL}, 64, OWLS_EUSAGE},
@@ -225,19 +210,7 @@ static void test_usage_and_local_errors(void **state)
          OWLS_EIO},
     };
     (void)state;
-    for (size_t i = 0; i < OWLS_ARRAY_LEN(cases); i++) {
-        int argc = 0;
-        char *argv[6];
-        while (cases[i].argv[argc] != NULL) {
-            argv[argc] = (char *)(uintptr_t)cases[i].argv[argc];
-            argc++;
-        }
-        argv[argc] = NULL;
-        print_message("case %s\n", cases[i].name);
-        s_last_fail = OWLS_OK;
-        assert_int_equal(owls_cli_submit(argc, argv), cases[i].status);
-        assert_int_equal(s_last_fail, cases[i].code);
-    }
+    run_cli_cases(owls_cli_submit, cases, OWLS_ARRAY_LEN(cases));
 }
 
 int main(void)
