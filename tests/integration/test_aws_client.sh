@@ -19,37 +19,12 @@ if [[ ! -x $PROBE ]]; then
   exit 2
 fi
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/owls-awsclient.XXXXXX")
-STATE=$WORK/moto
-cleanup() {
-  [[ -n ${BGPID:-} ]] && kill "$BGPID" 2>/dev/null
-  "$HERE/moto/moto-down.sh" "$STATE" 2>/dev/null
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-if ! "$HERE/moto/moto-up.sh" 0 "$STATE" >"$WORK/env.out" 2>"$WORK/moto-up.log"; then
-  cat "$WORK/moto-up.log" >&2
-  echo "test_aws_client: moto did not start" >&2
-  exit 1
-fi
-# shellcheck disable=SC1091
-source "$STATE/env.sh"
-export AWS_PAGER="" AWS_EC2_METADATA_DISABLED=true
-unset AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL
-
-pass=0
-fail=0
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1${2:+: $2}"; fail=$((fail + 1)); }
-check() { # check NAME GOT WANT
-  if [[ $2 == "$3" ]]; then ok "$1"; else bad "$1" "got '$2', want '$3'"; fi
-}
+# shellcheck source=lib/e2e.sh
+source "$HERE/lib/e2e.sh"
+e2e_init aws_client --no-daemon
+e2e_moto_up
+WORK=$W
 probe() { "$PROBE" --endpoint "$MOTO_ENDPOINT" "$@"; }
-# the aws CLI as the admin (cross-checks only)
-admin() {
-  AWS_ACCESS_KEY_ID=$MOTO_ADMIN_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$MOTO_ADMIN_SECRET_ACCESS_KEY \
-    aws --endpoint-url "$MOTO_ENDPOINT" --region us-east-1 "$@"
-}
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 A=$OWLS_ARCHIVE_BUCKET
 R=$OWLS_ARTIFACTS_BUCKET
@@ -72,20 +47,20 @@ for k in "${keys[@]}"; do
   if out=$(probe s3-put "$A" "$k" "$src" 2>&1); then ok "put key $i"; else bad "put key $i" "$out"; continue; fi
   # read back with the aws CLI (an independent signer and encoder)
   rm -f "$WORK/cli.out"
-  if admin s3api get-object --bucket "$A" --key "$k" "$WORK/cli.out" >/dev/null 2>"$WORK/cli.err"; then
+  if awsadmin s3api get-object --bucket "$A" --key "$k" "$WORK/cli.out" >/dev/null 2>"$WORK/cli.err"; then
     check "key $i byte-exact via aws s3api get-object" "$(sha "$WORK/cli.out")" "$(sha "$src")"
   else
     bad "key $i via aws s3api get-object" "$(tail -1 "$WORK/cli.err")"
   fi
   probe s3-get "$A" "$k" "$WORK/probe.out" >/dev/null 2>"$WORK/probe.err"
   check "key $i byte-exact via the probe" "$(sha "$WORK/probe.out")" "$(sha "$src")"
-  etag_cli=$(admin s3api head-object --bucket "$A" --key "$k" --query ETag --output text | tr -d '"')
+  etag_cli=$(awsadmin s3api head-object --bucket "$A" --key "$k" --query ETag --output text | tr -d '"')
   check "key $i HeadObject size and ETag (no quotes)" "$(probe s3-head "$A" "$k")" \
     "size=$(stat -c %s "$src") etag=$etag_cli"
 done
 # the other direction: an object written by the aws CLI, read by the probe
 k2='run=cli/written by aws+cli=ok.csv'
-admin s3api put-object --bucket "$A" --key "$k2" --body "$WORK/small.csv" >/dev/null
+awsadmin s3api put-object --bucket "$A" --key "$k2" --body "$WORK/small.csv" >/dev/null
 probe s3-get "$A" "$k2" "$WORK/p2.out" >/dev/null
 check "object written by the aws CLI read byte-exact" "$(sha "$WORK/p2.out")" "$(sha "$WORK/small.csv")"
 
@@ -106,14 +81,14 @@ fi
 head -c 20000000 /dev/urandom >"$WORK/20mb.bin"
 out=$(probe s3-put "$R" 'run=mp/big file.bin' "$WORK/20mb.bin" 2>&1)
 check "20 MB upload reports 3 parts" "${out#* }" "parts=3"
-etag_cli=$(admin s3api head-object --bucket "$R" --key 'run=mp/big file.bin' --query ETag --output text | tr -d '"')
+etag_cli=$(awsadmin s3api head-object --bucket "$R" --key 'run=mp/big file.bin' --query ETag --output text | tr -d '"')
 [[ $etag_cli == *-3 ]] && ok "S3 ETag has the multipart -3 suffix ($etag_cli)" || bad "multipart ETag" "$etag_cli"
 check "multipart ETag as the probe saw it" "${out%% *}" "etag=$etag_cli"
-admin s3api get-object --bucket "$R" --key 'run=mp/big file.bin' "$WORK/20mb.cli" >/dev/null
+awsadmin s3api get-object --bucket "$R" --key 'run=mp/big file.bin' "$WORK/20mb.cli" >/dev/null
 check "20 MB object byte-exact via aws CLI" "$(sha "$WORK/20mb.cli")" "$(sha "$WORK/20mb.bin")"
 probe s3-get "$R" 'run=mp/big file.bin' "$WORK/20mb.probe" >/dev/null
 check "20 MB object byte-exact via the probe" "$(sha "$WORK/20mb.probe")" "$(sha "$WORK/20mb.bin")"
-uploads=$(admin s3api list-multipart-uploads --bucket "$R" --query 'length(Uploads || `[]`)' --output text)
+uploads=$(awsadmin s3api list-multipart-uploads --bucket "$R" --query 'length(Uploads || `[]`)' --output text)
 check "no multipart upload left open" "$uploads" "0"
 
 # --- errors: not found, wrong secret, control plane -----------------------------
@@ -178,17 +153,13 @@ ms=$(sed -n 's/^elapsed_ms=//p' "$WORK/lp.err")
 ((ms >= 2900 && ms < 6000)) && ok "empty long poll (3 s) returns after ${ms} ms" || bad "empty long poll" "${ms} ms"
 probe sqs-receive "$D" 10 1 >"$WORK/lp2" 2>"$WORK/lp2.err" &
 BGPID=$!
-t0=$(date +%s%N)
+E2E_BG_PIDS+=("$BGPID") # stopped by PID at exit if still running
 sleep 1 # let the poll reach moto; if it has not yet, the check below still holds
 probe sqs-send "$D" 'wake up' >/dev/null
 wait "$BGPID"
-BGPID=
 ms=$(sed -n 's/^elapsed_ms=//p' "$WORK/lp2.err")
-total=$(( ($(date +%s%N) - t0) / 1000000 ))
 check "long poll returns the message" "$(jq_py "$WORK/lp2" "ms[0]['body']")" "wake up"
 ((ms < 5000)) && ok "long poll (10 s) returned ${ms} ms after it started, at the message" ||
   bad "long poll wake-up" "${ms} ms"
 
-echo "test_aws_client: moto log in $STATE/moto.log (removed on exit)"
-echo "$pass passed, $fail failed"
-((fail == 0))
+e2e_finish

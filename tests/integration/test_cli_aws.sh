@@ -26,43 +26,12 @@ if [[ ! -x $Q4 ]]; then
   exit 2
 fi
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/owls-cliaws.XXXXXX")
-STATE=$WORK/moto
-DPID=
-BGPID=
-cleanup() {
-  [[ -n $BGPID ]] && kill "$BGPID" 2>/dev/null
-  if [[ -n $DPID ]] && kill -0 "$DPID" 2>/dev/null; then
-    kill -TERM "$DPID"
-    wait "$DPID" 2>/dev/null
-  fi
-  "$HERE/moto/moto-down.sh" "$STATE" 2>/dev/null
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-if ! "$HERE/moto/moto-up.sh" 0 "$STATE" >"$WORK/env.out" 2>"$WORK/moto-up.log"; then
-  cat "$WORK/moto-up.log" >&2
-  echo "test_cli_aws: moto did not start" >&2
-  exit 1
-fi
-# shellcheck disable=SC1091
-source "$STATE/env.sh"
-export AWS_PAGER="" AWS_EC2_METADATA_DISABLED=true
-unset AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 AWS_ENDPOINT_URL_SQS \
-  AWS_CA_BUNDLE AWS_SHARED_CREDENTIALS_FILE AWS_CONFIG_FILE STATE_DIRECTORY NOTIFY_SOCKET
-
-pass=0
-fail=0
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1${2:+: $2}"; fail=$((fail + 1)); }
-check() { # check NAME GOT WANT
-  if [[ $2 == "$3" ]]; then ok "$1"; else bad "$1" "got '$2', want '$3'"; fi
-}
-# the aws CLI as the admin (setup and cross-checks only)
-admin() {
-  AWS_ACCESS_KEY_ID=$MOTO_ADMIN_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$MOTO_ADMIN_SECRET_ACCESS_KEY \
-    aws --endpoint-url "$MOTO_ENDPOINT" --region us-east-1 "$@"
-}
+# shellcheck source=lib/e2e.sh
+source "$HERE/lib/e2e.sh"
+e2e_init cli_aws --no-daemon
+e2e_moto_up
+WORK=$W
+unset AWS_CA_BUNDLE AWS_SHARED_CREDENTIALS_FILE AWS_CONFIG_FILE STATE_DIRECTORY NOTIFY_SOCKET
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 A=$OWLS_ARCHIVE_BUCKET
 R=$OWLS_ARTIFACTS_BUCKET
@@ -112,7 +81,7 @@ expect_err() {
 # take_work_messages: receive (as the admin) and delete every message on the
 # work queue; their bodies, one per line, into $WORK/bodies
 take_work_messages() {
-  admin sqs receive-message --queue-url "$WQ" --max-number-of-messages 10 --wait-time-seconds 1 \
+  awsadmin sqs receive-message --queue-url "$WQ" --max-number-of-messages 10 --wait-time-seconds 1 \
     --visibility-timeout 30 --output json >"$WORK/recv.json"
   python3 - "$WORK/recv.json" "$WORK/bodies" "$WORK/handles" <<'PY'
 import json, sys
@@ -124,11 +93,11 @@ with open(sys.argv[2], "w") as b, open(sys.argv[3], "w") as h:
         h.write(m["ReceiptHandle"] + "\n")
 PY
   while read -r h; do
-    admin sqs delete-message --queue-url "$WQ" --receipt-handle "$h"
+    awsadmin sqs delete-message --queue-url "$WQ" --receipt-handle "$h"
   done <"$WORK/handles"
 }
 queue_depth() {
-  admin sqs get-queue-attributes --queue-url "$WQ" \
+  awsadmin sqs get-queue-attributes --queue-url "$WQ" \
     --attribute-names ApproximateNumberOfMessages ApproximateNumberOfMessagesNotVisible \
     --query 'Attributes.[ApproximateNumberOfMessages,ApproximateNumberOfMessagesNotVisible]' \
     --output text | tr '\t' ' '
@@ -140,7 +109,7 @@ put_run() {
   shift 2
   (($#)) || set -- Q_keep.csv Q_discard.csv Q_study.json er.json MANIFEST.json
   for f in "$@"; do
-    admin s3api put-object --bucket "$R" --key "run=$run/$f" --body "$dir/$f" >/dev/null ||
+    awsadmin s3api put-object --bucket "$R" --key "run=$run/$f" --body "$dir/$f" >/dev/null ||
       bad "upload run=$run/$f"
   done
 }
@@ -168,7 +137,7 @@ printf 'a,b,label\n1,2,x\n3,5,y\n4,1,z\n' >"$WORK/in/data.csv"
 q4 submit -c "$CONF" "$WORK/in/data.csv" --run-id cli-given-1
 check "submit --run-id: exit 0, the run id alone on stdout, quiet stderr" \
   "$rc|$(cat "$WORK/out")|$(cat "$WORK/err")" "0|cli-given-1|"
-admin s3api get-object --bucket "$A" --key run=cli-given-1/input/data.csv "$WORK/got" >"$WORK/head.json"
+awsadmin s3api get-object --bucket "$A" --key run=cli-given-1/input/data.csv "$WORK/got" >"$WORK/head.json"
 check "submit: object byte-exact at run=<id>/input/<basename> (aws s3api get-object)" \
   "$(sha "$WORK/got")" "$(sha "$WORK/in/data.csv")"
 check "submit: Content-Type text/csv for .csv" \
@@ -188,7 +157,7 @@ if [[ $rc == 0 && $id =~ ^([0-9]{4}-[0-9]{2}-[0-9]{2})-([0-9]{2})([0-9]{2})([0-9
   ((ts >= t0 && ts <= t1)) && ok "generated run id $id: UTC time of the submission" ||
     bad "generated run id time" "$id not within [$t0, $t1]"
   check "generated run id: suffix = first 8 hex of sha256(FILE)" "$suffix" "$(sha "$WORK/in/data.csv" | cut -c1-8)"
-  admin s3api get-object --bucket "$A" --key "run=$id/input/data.csv" "$WORK/got" >/dev/null
+  awsadmin s3api get-object --bucket "$A" --key "run=$id/input/data.csv" "$WORK/got" >/dev/null
   check "generated run id: object byte-exact" "$(sha "$WORK/got")" "$(sha "$WORK/in/data.csv")"
   take_work_messages
   check "generated run id: message body" "$(cat "$WORK/bodies")" "{\"input_key\": \"run=$id/input/data.csv\", \"run_id\": \"$id\"}"
@@ -204,7 +173,7 @@ for c in "my data é.csv|text/csv" "basic.parquet|application/vnd.apache.parquet
   "noext|application/octet-stream"; do
   f=${c%|*}
   q4 submit -c "$CONF" "$WORK/in/$f" --run-id cli-names-1
-  admin s3api get-object --bucket "$A" --key "run=cli-names-1/input/$f" "$WORK/got" >"$WORK/head.json"
+  awsadmin s3api get-object --bucket "$A" --key "run=cli-names-1/input/$f" "$WORK/got" >"$WORK/head.json"
   check "submit '$f': exit 0, byte-exact, Content-Type ${c#*|}" \
     "$rc $(sha "$WORK/got") $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ContentType"])' "$WORK/head.json")" \
     "0 $(sha "$WORK/in/$f") ${c#*|}"
@@ -216,8 +185,8 @@ done
 # above 8 MiB the S3 client uploads in parts
 head -c 20000000 /dev/urandom >"$WORK/in/big.csv"
 q4 submit -c "$CONF" "$WORK/in/big.csv" --run-id cli-big-1
-etag=$(admin s3api head-object --bucket "$A" --key run=cli-big-1/input/big.csv --query ETag --output text | tr -d '"')
-admin s3api get-object --bucket "$A" --key run=cli-big-1/input/big.csv "$WORK/got" >/dev/null
+etag=$(awsadmin s3api head-object --bucket "$A" --key run=cli-big-1/input/big.csv --query ETag --output text | tr -d '"')
+awsadmin s3api get-object --bucket "$A" --key run=cli-big-1/input/big.csv "$WORK/got" >/dev/null
 check "submit 20 MB: exit 0, multipart (ETag -3), byte-exact" "$rc ${etag##*-} $(sha "$WORK/got")" \
   "0 3 $(sha "$WORK/in/big.csv")"
 rm -f "$WORK/in/big.csv" "$WORK/got"
@@ -251,7 +220,7 @@ expect_err "submit: wrong secret" 69 aws 'SignatureDoesNotMatch'
 sed "s/^archive_bucket = .*/archive_bucket = owls-q4-not-ours/" "$CONF" >"$WORK/nobucket.conf"
 q4 submit -c "$WORK/nobucket.conf" --run-id cli-x "$WORK/in/data.csv"
 expect_err "submit: bucket outside the IAM policy" 69 aws 'AccessDenied'
-n=$(admin s3api list-objects-v2 --bucket "$A" --prefix run=cli-x/ --query 'length(Contents || `[]`)' --output text)
+n=$(awsadmin s3api list-objects-v2 --bucket "$A" --prefix run=cli-x/ --query 'length(Contents || `[]`)' --output text)
 check "failed submits uploaded nothing and sent nothing" "$n $(queue_depth)" "0 0 0"
 
 # === results ===================================================================
@@ -290,11 +259,11 @@ fi
 
 # corrupted: same size, one byte changed -> error, nothing of this run in DIR
 printf 'x,y\n1,3\n' >"$WORK/art/bad.csv"
-admin s3api put-object --bucket "$R" --key run=cli-corrupt-1/Q_keep.csv --body "$WORK/art/bad.csv" >/dev/null
-admin s3api put-object --bucket "$R" --key run=cli-corrupt-1/er.json --body "$WORK/art/er.json" >/dev/null
+awsadmin s3api put-object --bucket "$R" --key run=cli-corrupt-1/Q_keep.csv --body "$WORK/art/bad.csv" >/dev/null
+awsadmin s3api put-object --bucket "$R" --key run=cli-corrupt-1/er.json --body "$WORK/art/er.json" >/dev/null
 sed 's/cli-res-1/cli-corrupt-1/g' "$WORK/art/MANIFEST.json" >"$WORK/art/M-corrupt.json"
-admin s3api put-object --bucket "$R" --key run=cli-corrupt-1/MANIFEST.json --body "$WORK/art/M-corrupt.json" >/dev/null
-admin s3api put-object --bucket "$R" --key run=cli-corrupt-1/empty.csv --body "$WORK/art/empty.csv" >/dev/null
+awsadmin s3api put-object --bucket "$R" --key run=cli-corrupt-1/MANIFEST.json --body "$WORK/art/M-corrupt.json" >/dev/null
+awsadmin s3api put-object --bucket "$R" --key run=cli-corrupt-1/empty.csv --body "$WORK/art/empty.csv" >/dev/null
 q4 results -c "$CONF" cli-corrupt-1 -o "$WORK/res-bad"
 expect_err "results: artifact with a wrong sha256" 65 aws "Q_keep\.csv does not match MANIFEST\.json.*sha256 $(sha "$WORK/art/bad.csv").*expected.*$(sha "$WORK/art/Q_keep.csv")"
 check "results: wrong sha256 -> DIR not left behind" "$(listing "$WORK/res-bad")" "<absent>"
@@ -308,12 +277,12 @@ check "results: the used DIR unchanged, no temporary files" \
   "MANIFEST.json Q_keep.csv empty.csv er.json |same"
 # larger than listed (the second artifact, so the first was already fetched)
 printf '{"k": "v"}\nmore\n' >"$WORK/art/big.json"
-admin s3api put-object --bucket "$R" --key run=cli-corrupt-1/er.json --body "$WORK/art/big.json" >/dev/null
-admin s3api put-object --bucket "$R" --key run=cli-corrupt-1/Q_keep.csv --body "$WORK/art/Q_keep.csv" >/dev/null
+awsadmin s3api put-object --bucket "$R" --key run=cli-corrupt-1/er.json --body "$WORK/art/big.json" >/dev/null
+awsadmin s3api put-object --bucket "$R" --key run=cli-corrupt-1/Q_keep.csv --body "$WORK/art/Q_keep.csv" >/dev/null
 q4 results -c "$CONF" cli-corrupt-1 -o "$WORK/res-big"
 expect_err "results: artifact larger than listed" 65 aws 'er\.json is larger than the 11 bytes'
 check "results: larger artifact -> nothing in DIR" "$(listing "$WORK/res-big")" "<absent>"
-admin s3api delete-object --bucket "$R" --key run=cli-corrupt-1/er.json
+awsadmin s3api delete-object --bucket "$R" --key run=cli-corrupt-1/er.json
 q4 results -c "$CONF" cli-corrupt-1 -o "$WORK/res-missing"
 expect_err "results: listed artifact missing" 65 aws 'er\.json is listed in MANIFEST\.json but missing'
 check "results: missing artifact -> nothing in DIR" "$(listing "$WORK/res-missing")" "<absent>"
@@ -329,17 +298,17 @@ check "results: nothing written outside (or inside) DIR" "$(listing "$WORK/res-e
 
 # ERROR.json: its code and message, exit 65; MANIFEST wins when both exist
 printf '{"schema": "owls-q4.error/1", "code": "missing_value", "message": "run=cli-err-1/input/x.csv: row 2, column \\"beta\\": empty value in a numeric column", "run_id": "cli-err-1", "work_message_id": "m-1", "job": "{}", "failed_at": "2025-08-25T10:00:00Z"}' >"$WORK/art/ERROR.json"
-admin s3api put-object --bucket "$R" --key run=cli-err-1/ERROR.json --body "$WORK/art/ERROR.json" >/dev/null
+awsadmin s3api put-object --bucket "$R" --key run=cli-err-1/ERROR.json --body "$WORK/art/ERROR.json" >/dev/null
 q4 results -c "$CONF" cli-err-1 -o "$WORK/res-err"
 expect_err "results: ERROR.json -> its code and message" 65 missing_value \
   '^run=cli-err-1/input/x\.csv: row 2, column "beta": empty value in a numeric column$'
 check "results: ERROR.json -> no DIR" "$(listing "$WORK/res-err")" "<absent>"
-admin s3api put-object --bucket "$R" --key run=cli-res-1/ERROR.json --body "$WORK/art/ERROR.json" >/dev/null
+awsadmin s3api put-object --bucket "$R" --key run=cli-res-1/ERROR.json --body "$WORK/art/ERROR.json" >/dev/null
 q4 results -c "$CONF" cli-res-1 -o "$WORK/res-both"
 check "results: MANIFEST.json and ERROR.json -> the MANIFEST wins" \
   "$rc|$(cat "$WORK/err")|$(listing "$WORK/res-both")" "0||MANIFEST.json Q_keep.csv empty.csv er.json "
 printf 'not json' >"$WORK/art/ERROR-2.json"
-admin s3api put-object --bucket "$R" --key run=cli-err-2/ERROR.json --body "$WORK/art/ERROR-2.json" >/dev/null
+awsadmin s3api put-object --bucket "$R" --key run=cli-err-2/ERROR.json --body "$WORK/art/ERROR-2.json" >/dev/null
 q4 results -c "$CONF" cli-err-2 -o "$WORK/res-err2"
 expect_err "results: unreadable ERROR.json still fails the run" 65 aws 'cli-err-2 failed.*ERROR\.json'
 
@@ -363,6 +332,7 @@ check "results: nothing there -> no DIR" "$(listing "$WORK/res-none")" "<absent>
 s=$(date +%s%N)
 "$Q4" results -c "$CONF" cli-late-1 -o "$WORK/res-late" --wait 30 -v >"$WORK/late.out" 2>"$WORK/late.err" &
 BGPID=$!
+E2E_BG_PIDS+=("$BGPID") # stopped by PID at exit if still running
 for _ in $(seq 1 200); do # guard: 20 s
   grep -q 'looking again in 2000 ms' "$WORK/late.err" && break
   sleep 0.1
@@ -372,7 +342,6 @@ put_run cli-late-1 "$WORK/split2"
 up=$((($(date +%s%N) - s) / 1000000))
 wait "$BGPID"
 rc=$?
-BGPID=
 ms=$((($(date +%s%N) - s) / 1000000))
 check "results --wait 30: the late MANIFEST is found (exit 0)" "$rc" 0
 ((up >= 1000 && ms < up + 8000)) && ok "results --wait: uploaded at ${up} ms, done at ${ms} ms (next look <= 5 s later)" ||
@@ -405,6 +374,7 @@ if [[ -x $Q4D ]]; then
   mkdir -p "$WORK/dtmp"
   TMPDIR=$WORK/dtmp "$Q4D" -c "$CONF" 2>"$WORK/daemon.log" &
   DPID=$!
+  E2E_BG_PIDS+=("$DPID")
   for _ in $(seq 1 300); do # guard: 30 s
     grep -q 'ready: polling' "$WORK/daemon.log" && break
     kill -0 "$DPID" 2>/dev/null || break
@@ -423,7 +393,7 @@ if [[ -x $Q4D ]]; then
     same=1
     for f in Q_keep.csv Q_discard.csv er.json; do cmp -s "$WORK/e2e/$f" "$WORK/e2e-local/$f" || same=0; done
     check "e2e: the daemon's Q_keep.csv, Q_discard.csv, er.json = a local split's" "$same" 1
-    etag=$(admin s3api head-object --bucket "$A" --key "run=$id/input/e2e.csv" --query ETag --output text | tr -d '"')
+    etag=$(awsadmin s3api head-object --bucket "$A" --key "run=$id/input/e2e.csv" --query ETag --output text | tr -d '"')
     check "e2e: MANIFEST input = the submitted object (bucket, key, etag, sha256)" \
       "$(python3 -c 'import json,sys; i=json.load(open(sys.argv[1]))["input"]; print(i["bucket"], i["key"], i["etag"], i["sha256"])' "$WORK/e2e/MANIFEST.json")" \
       "$A run=$id/input/e2e.csv $etag $(sha "$WORK/in/e2e.csv")"
@@ -440,10 +410,8 @@ if [[ -x $Q4D ]]; then
   fi
   wait "$DPID"
   check "e2e: owls-q4d exits 0 on SIGTERM" "$?" 0
-  DPID=
 else
   bad "e2e: $Q4D missing (make BUILD=... \$BUILD/owls-q4d)"
 fi
 
-echo "$pass passed, $fail failed"
-((fail == 0))
+e2e_finish

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # ETAG, MSGID, PROXY_PORT, ... are this library's outputs
 # tests/integration/lib/e2e.sh -- shared bash of the daemon's end-to-end tests
-# (tests/integration/test_daemon_*.sh). Source it, then call e2e_init NAME.
+# (tests/integration/test_daemon_*.sh; test_aws_client.sh and test_cli_aws.sh
+# use its accounting and moto too). Source it, then call e2e_init NAME.
 #
 # What it gives a test script:
 #   * accounting: ok NAME, bad NAME DETAIL..., check NAME GOT WANT, e2e_finish
@@ -73,10 +74,12 @@ e2e_finish() {
 }
 
 # --- set-up and tear-down ---------------------------------------------------------
+# e2e_init NAME [--no-daemon]: accounting, $W, clean-up at exit; the daemon
+# binary must exist unless --no-daemon (a script that tests other binaries)
 e2e_init() {
   E2E_NAME=$1
   E2E_T0=$SECONDS
-  if [[ ! -x $OWLSD ]]; then
+  if [[ ${2:-} != --no-daemon && ! -x $OWLSD ]]; then
     echo "$E2E_NAME: no daemon binary at $OWLSD (make BUILD=... \$BUILD/owls-q4d)" >&2
     exit 2
   fi
