@@ -64,8 +64,7 @@ import botocore.exceptions  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from botocore.config import Config  # noqa: E402
-from sklearn.decomposition import PCA  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
+from q4_sklearn import four_quadrants  # noqa: E402  (next to this script; Debian's sklearn)
 
 PROG = "baseline_consumer"
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -143,12 +142,6 @@ def cut_body(body):
     return cut, len(raw), hashlib.sha256(raw).hexdigest(), len(raw) > 65536
 
 
-def sign_fix(v):
-    a = np.abs(v)
-    j = int(np.nonzero(a >= a.max() - 1e-12)[0][0])
-    return v if v[j] > 0 else -v
-
-
 def parse_job(body, message_id, received):
     try:
         job = json.loads(body)
@@ -176,39 +169,7 @@ def split(df):
         col = next(c for c in numeric if df[c].isna().any())
         row = int(np.nonzero(df[col].isna().to_numpy())[0][0]) + 1
         raise PermanentError("missing_value", f"row {row}: column \"{col}\": empty value")
-    x = df[numeric].to_numpy(dtype=np.float64)
-    scaler = StandardScaler().fit(x)
-    z = scaler.transform(x)
-    pca = PCA(n_components=2, svd_solver="full").fit(z)
-    v = np.array([sign_fix(pca.components_[0]), sign_fix(pca.components_[1])])
-    p = z @ v.T
-    q = {
-        "Q1": (p[:, 0] >= 0) & (p[:, 1] >= 0),
-        "Q2": (p[:, 0] < 0) & (p[:, 1] >= 0),
-        "Q3": (p[:, 0] < 0) & (p[:, 1] < 0),
-        "Q4": (p[:, 0] >= 0) & (p[:, 1] < 0),
-    }
-    keep = q["Q1"] | q["Q4"]
-    e = np.einsum("ij,ij->i", z, z)
-    total = float(e.sum())
-    s = pca.singular_values_
-
-    def part(mask):
-        en = float(e[mask].sum())
-        return {"rows": int(mask.sum()), "energy": en, "fraction": en / total if total else 0.0}
-
-    study = {
-        "rows": int(len(df)), "columns": [str(c) for c in df.columns], "numeric_columns": numeric,
-        "ignored_columns": [str(c) for c in df.columns if c not in numeric],
-        "scaler": {"mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist()},
-        "projectors": v.tolist(), "singular_values": s[:2].tolist(),
-        "explained_variance_ratio": (s[:2] ** 2 / float(np.sum(z * z))).tolist(),
-        "quadrant_rows": {k: int(m.sum()) for k, m in q.items()},
-        "keep_quadrants": ["Q1", "Q4"],
-    }
-    er = {"schema": "owls-q4.energy/1", "total_energy": total,
-          "quadrants": {k: part(m) for k, m in q.items()}, "keep": part(keep), "discard": part(~keep)}
-    return keep, study, er
+    return four_quadrants(df, numeric)
 
 
 class Consumer:

@@ -23,10 +23,9 @@ import os
 import socket
 import sys
 
-import numpy as np
 import pandas as pd
-from sklearn.decomposition import PCA
-from sklearn.preprocessing import StandardScaler
+
+from q4_sklearn import four_quadrants
 
 
 def sha256_file(path):
@@ -35,12 +34,6 @@ def sha256_file(path):
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def sign_fix(v):
-    a = np.abs(v)
-    j = int(np.nonzero(a >= a.max() - 1e-12)[0][0])
-    return v if v[j] > 0 else -v
 
 
 def now():
@@ -58,48 +51,17 @@ def main(argv):
 
     df = pd.read_csv(inp)
     numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])]
-    ignored = [c for c in df.columns if c not in numeric]
-    x = df[numeric].to_numpy(dtype=np.float64)
-    scaler = StandardScaler().fit(x)
-    z = scaler.transform(x)
-    pca = PCA(n_components=2, svd_solver="full").fit(z)
-    v = np.array([sign_fix(pca.components_[0]), sign_fix(pca.components_[1])])
-    p = z @ v.T
-    q1 = (p[:, 0] >= 0) & (p[:, 1] >= 0)
-    q2 = (p[:, 0] < 0) & (p[:, 1] >= 0)
-    q3 = (p[:, 0] < 0) & (p[:, 1] < 0)
-    q4 = (p[:, 0] >= 0) & (p[:, 1] < 0)
-    keep = q1 | q4
-    e = np.einsum("ij,ij->i", z, z)
-    total = float(e.sum())
+    keep, fit, er = four_quadrants(df, numeric)
 
     df[keep].to_csv(os.path.join(out, "Q_keep.csv"), index=False)
     df[~keep].to_csv(os.path.join(out, "Q_discard.csv"), index=False)
 
     in_sha, in_bytes = sha256_file(inp), os.path.getsize(inp)
-    s = pca.singular_values_
     study = {
         "schema": "owls-q4.study/1", "run_id": run_id,
         "input": {"key": os.path.basename(inp), "format": "csv", "bytes": in_bytes,
                   "sha256": in_sha},
-        "rows": int(len(df)), "columns": list(df.columns), "numeric_columns": numeric,
-        "ignored_columns": ignored,
-        "scaler": {"mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist()},
-        "projectors": v.tolist(), "singular_values": s[:2].tolist(),
-        "explained_variance_ratio": (s[:2] ** 2 / float(np.sum(z * z))).tolist(),
-        "quadrant_rows": {"Q1": int(q1.sum()), "Q2": int(q2.sum()), "Q3": int(q3.sum()),
-                          "Q4": int(q4.sum())},
-        "keep_quadrants": ["Q1", "Q4"],
-    }
-
-    def part(mask):
-        en = float(e[mask].sum())
-        return {"rows": int(mask.sum()), "energy": en, "fraction": en / total if total else 0.0}
-
-    er = {
-        "schema": "owls-q4.energy/1", "total_energy": total,
-        "quadrants": {"Q1": part(q1), "Q2": part(q2), "Q3": part(q3), "Q4": part(q4)},
-        "keep": part(keep), "discard": part(~keep),
+        **fit,
     }
     with open(os.path.join(out, "Q_study.json"), "w") as f:
         json.dump(study, f)
