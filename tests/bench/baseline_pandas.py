@@ -42,7 +42,7 @@ def now():
 
 def main(argv):
     if len(argv) not in (2, 3):
-        print(__doc__.strip().split("\n")[2], file=sys.stderr)
+        print("usage:", __doc__.split("\n\n")[1].strip(), file=sys.stderr)
         return 64
     inp, out = argv[0], argv[1]
     run_id = argv[2] if len(argv) == 3 else "baseline"
