@@ -159,70 +159,63 @@ static void test_two_columns_analytic(void **state)
     }
 }
 
+/* xorshift64: reproducible uniform doubles in [0, 1). */
+static double uniform(uint64_t *s)
+{
+    *s ^= *s << 13, *s ^= *s >> 7, *s ^= *s << 17;
+    return (double)(*s >> 11) / 9007199254740992.0;
+}
+
+/* method against GSL's TSQR (the reference): singular values and explained
+ * variance within tol_s, axes within tol_v; the R factor used must be want. */
+static void check_vs_tsqr(const double *const *x, size_t n, size_t d, enum owls_rfactor method,
+                          enum owls_rfactor want, double tol_s, double tol_v)
+{
+    double mean[8], scale[8], a1[8], a2[8], b1[8], b2[8], sa[2], sb[2], ea[2], eb[2];
+    struct owls_errmsg em = {{0}};
+    enum owls_rfactor used;
+
+    assert_true(d <= 8);
+    owls_scaler_fit(x, n, d, mean, scale);
+    assert_int_equal(owls_learn_projectors_with(x, n, d, mean, scale, OWLS_RFACTOR_TSQR, NULL, a1,
+                                                a2, sa, ea, &em),
+                     OWLS_OK);
+    assert_int_equal(
+        owls_learn_projectors_with(x, n, d, mean, scale, method, &used, b1, b2, sb, eb, &em),
+        OWLS_OK);
+    assert_int_equal(used, want);
+    for (int k = 0; k < 2; k++) {
+        near(sb[k], sa[k], tol_s, "singular value");
+        near(eb[k], ea[k], tol_s, "explained variance");
+    }
+    for (size_t j = 0; j < d; j++) {
+        near(b1[j], a1[j], tol_v, "v1");
+        near(b2[j], a2[j], tol_v, "v2");
+    }
+}
+
 /* CholeskyQR2 (the fast path) against GSL's TSQR (the reference). */
 static void test_cholqr2_matches_tsqr(void **state)
 {
     enum { N = 5000, D = 7 };
     static double cols[D][N];
     const double *x[D];
-    double mean[D], scale[D], a1[D], a2[D], b1[D], b2[D], sa[2], sb[2], ea[2], eb[2];
-    struct owls_errmsg em = {{0}};
     uint64_t s = 42;
     (void)state;
     for (int j = 0; j < D; j++)
         x[j] = cols[j];
     for (int i = 0; i < N; i++) {
-        for (int j = 0; j < D; j++) {
-            s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-            cols[j][i] = (double)(s >> 11) / 9007199254740992.0 - 0.5;
-        }
+        for (int j = 0; j < D; j++)
+            cols[j][i] = uniform(&s) - 0.5;
         cols[1][i] += 2 * cols[0][i];                       /* correlated */
         cols[3][i] = cols[3][i] * 1e6 + 1e9;                /* large offset */
         cols[5][i] = cols[4][i] * 1e-3 + cols[5][i] * 1e-7; /* nearly collinear */
     }
-    owls_scaler_fit(x, N, D, mean, scale);
-    assert_int_equal(owls_learn_projectors_with(x, N, D, mean, scale, OWLS_RFACTOR_TSQR, NULL, a1,
-                                                a2, sa, ea, &em),
-                     OWLS_OK);
-    assert_int_equal(owls_learn_projectors_with(x, N, D, mean, scale, OWLS_RFACTOR_CHOLQR2, NULL,
-                                                b1, b2, sb, eb, &em),
-                     OWLS_OK);
-    for (int k = 0; k < 2; k++) {
-        near(sb[k], sa[k], 1e-13, "singular value");
-        near(eb[k], ea[k], 1e-13, "explained variance");
-    }
-    for (int j = 0; j < D; j++) {
-        near(b1[j], a1[j], 1e-11, "v1");
-        near(b2[j], a2[j], 1e-11, "v2");
-    }
+    check_vs_tsqr(x, N, D, OWLS_RFACTOR_CHOLQR2, OWLS_RFACTOR_CHOLQR2, 1e-13, 1e-11);
 }
 
 /* The automatic choice: one Gram pass for well-separated top singular
  * values, two when lambda1/lambda2 is large; both against GSL's TSQR. */
-static void check_auto(const double *const *x, size_t n, size_t d, enum owls_rfactor want)
-{
-    double mean[8], scale[8], a1[8], a2[8], b1[8], b2[8], sa[2], sb[2], ea[2], eb[2];
-    struct owls_errmsg em = {{0}};
-    enum owls_rfactor used;
-
-    owls_scaler_fit(x, n, d, mean, scale);
-    assert_int_equal(owls_learn_projectors_with(x, n, d, mean, scale, OWLS_RFACTOR_TSQR, NULL, a1,
-                                                a2, sa, ea, &em),
-                     OWLS_OK);
-    assert_int_equal(owls_learn_projectors_with(x, n, d, mean, scale, OWLS_RFACTOR_AUTO, &used, b1,
-                                                b2, sb, eb, &em),
-                     OWLS_OK);
-    assert_int_equal(used, want);
-    for (int k = 0; k < 2; k++) {
-        near(sb[k], sa[k], 1e-12, "singular value");
-        near(eb[k], ea[k], 1e-12, "explained variance");
-    }
-    for (size_t j = 0; j < d; j++) {
-        near(b1[j], a1[j], 1e-10, "v1");
-        near(b2[j], a2[j], 1e-10, "v2");
-    }
-}
-
 static void test_auto_method(void **state)
 {
     enum { N = 20000, D = 6 };
@@ -233,17 +226,16 @@ static void test_auto_method(void **state)
     for (int j = 0; j < D; j++)
         x[j] = cols[j];
     for (int i = 0; i < N; i++) {
-        for (int j = 0; j < D; j++) {
-            s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-            cols[j][i] = (double)(s >> 11) / 9007199254740992.0;
-        }
+        for (int j = 0; j < D; j++)
+            cols[j][i] = uniform(&s);
         cols[2][i] += 0.5 * cols[0][i];
     }
-    check_auto(x, N, D, OWLS_RFACTOR_CHOLQR); /* lambda1/lambda2 ~ 1.5 */
+    /* lambda1/lambda2 ~ 1.5 */
+    check_vs_tsqr(x, N, D, OWLS_RFACTOR_AUTO, OWLS_RFACTOR_CHOLQR, 1e-12, 1e-10);
     for (int i = 0; i < N; i++)
         for (int j = 1; j < D; j++)
             cols[j][i] = cols[0][i] + 1e-2 * cols[j][i]; /* one dominant direction */
-    check_auto(x, N, D, OWLS_RFACTOR_CHOLQR2);
+    check_vs_tsqr(x, N, D, OWLS_RFACTOR_AUTO, OWLS_RFACTOR_CHOLQR2, 1e-12, 1e-10);
 }
 
 /* A duplicated column makes Z rank-deficient: CholeskyQR2 refuses, the
