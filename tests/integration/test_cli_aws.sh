@@ -38,23 +38,9 @@ R=$OWLS_ARTIFACTS_BUCKET
 WQ=$OWLS_WORK_QUEUE_URL
 
 CONF=$WORK/owls-q4.conf
-cat >"$CONF" <<EOF
-[aws]
-region = us-east-1
-endpoint_url = $MOTO_ENDPOINT
-[s3]
-archive_bucket = $A
-artifacts_bucket = $R
-addressing = path
-[sqs]
-work_queue_url = $WQ
-done_queue_url = $OWLS_DONE_QUEUE_URL
-wait_time_seconds = 1
-visibility_timeout = 60
-[worker]
-threads = 1
-shutdown_grace_seconds = 10
-EOF
+CONF_KV=(sqs.wait_time_seconds=1 sqs.visibility_timeout=60 worker.threads=1
+  worker.shutdown_grace_seconds=10)
+conf_write "$CONF" "${CONF_KV[@]}"
 
 # q4 ARGS...: run owls-q4; stdout in $WORK/out, stderr in $WORK/err, status in $rc
 q4() {
@@ -212,7 +198,7 @@ q4 submit -c "$WORK/typo.conf" --run-id cli-x "$WORK/in/data.csv"
 expect_err "submit: unknown key names file, line and key" 78 config 'typo\.conf:1[0-9]:.*thread'
 q4 submit -c "$WORK/none.conf" --run-id cli-x "$WORK/in/data.csv"
 expect_err "submit: missing config file" 78 config 'none\.conf'
-(sed 's/^\[worker\]$/[worker]\nmax_input_bytes = 10/' "$CONF") >"$WORK/small.conf"
+conf_write "$WORK/small.conf" "${CONF_KV[@]}" worker.max_input_bytes=10
 q4 submit -c "$WORK/small.conf" --run-id cli-x "$WORK/in/data.csv"
 expect_err "submit: larger than max_input_bytes" 65 input_too_large 'max_input_bytes'
 AWS_SECRET_ACCESS_KEY=wrong-secret q4 submit -c "$CONF" --run-id cli-x "$WORK/in/data.csv"
