@@ -86,6 +86,11 @@ struct owls_s3_put_opts {
     uint64_t part_size;       /* 0 = 8 MiB; at least 5 MiB */
     uint64_t threshold;       /* multipart above this; 0 = 8 MiB */
     const atomic_bool *cancel;
+    /* The whole body's SHA-256 as 64 hex digits when the caller already has
+     * it (e.g. from writing the file): a single PutObject sends it instead of
+     * reading and hashing the body again, and S3 checks the body against it.
+     * NULL = hash here. Multipart uploads hash every part regardless. */
+    const char *sha256_hex;
 };
 
 struct owls_s3_put_result {

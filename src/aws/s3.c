@@ -531,8 +531,20 @@ out:
     return rc;
 }
 
+/* The 32 bytes of a 64-hex-digit SHA-256; false if hex is not one. */
+static bool sha256_from_hex(const char *hex, unsigned char sha[OWLS_SHA256_LEN])
+{
+    for (size_t i = 0; i < OWLS_SHA256_LEN; i++) {
+        int hi = owls_hex_digit(hex[2 * i]), lo = hi < 0 ? -1 : owls_hex_digit(hex[2 * i + 1]);
+        if (lo < 0)
+            return false;
+        sha[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return hex[2 * OWLS_SHA256_LEN] == '\0';
+}
+
 static enum owls_err put_single(struct owls_s3 *s3, const char *bucket, const char *key,
-                                const struct source *src, const char *ctype,
+                                const struct source *src, const char *ctype, const char *known_sha,
                                 const atomic_bool *cancel, struct owls_s3_put_result *res,
                                 struct owls_errmsg *em)
 {
@@ -555,7 +567,13 @@ static enum owls_err put_single(struct owls_s3 *s3, const char *bucket, const ch
                            .cancel = cancel};
 
     owls_http_response_init(&resp);
-    rc = hash_slice(src, 0, src->len, sha, NULL, em);
+    if (known_sha == NULL)
+        rc = hash_slice(src, 0, src->len, sha, NULL, em);
+    else if (!sha256_from_hex(known_sha, sha))
+        rc = owls_errmsg_set(em, OWLS_EINTERNAL, "PutObject %s: sha256_hex is not 64 hex digits",
+                             key);
+    else
+        rc = OWLS_OK;
     if (rc != OWLS_OK)
         goto out;
     owls_hex(sha, sizeof(sha), hex);
@@ -763,7 +781,7 @@ static enum owls_err put_source(struct owls_s3 *s3, const char *bucket, const ch
     if (src->len / part >= 10000)
         part = ((src->len / 9999) | (1024 * 1024 - 1)) + 1;
     if (src->len <= threshold)
-        return put_single(s3, bucket, key, src, ctype, cancel, res, em);
+        return put_single(s3, bucket, key, src, ctype, o ? o->sha256_hex : NULL, cancel, res, em);
     return put_multipart(s3, bucket, key, src, ctype, part, cancel, res, em);
 }
 

@@ -232,7 +232,9 @@ int owls_cli_submit(int argc, char **argv)
         goto out;
     }
 
-    const struct owls_s3_put_opts po = {.content_type = submit_content_type(path)};
+    /* the file's digest, when the run id needed it, is not computed twice */
+    const struct owls_s3_put_opts po = {.content_type = submit_content_type(path),
+                                        .sha256_hex = run_id == gen_id ? sha : NULL};
     rc = owls_s3_put_fd(aws.svc.s3, aws.cfg->archive_bucket, key, fd, 0, (uint64_t)st.st_size, &po,
                         &put, &em);
     if (rc != OWLS_OK) {

@@ -224,8 +224,8 @@ static enum step upload_artifacts(struct job *j, const struct owls_artifacts *ar
     for (int i = 0; i < OWLS_ARTIFACT_COUNT; i++) {
         const struct owls_artifact *a = owls_artifacts_get(arts, i);
         struct owls_errmsg em = {{0}};
-        const struct owls_s3_put_opts po = {.content_type = a->content_type,
-                                            .cancel = j->ctx->cancel};
+        const struct owls_s3_put_opts po = {
+            .content_type = a->content_type, .cancel = j->ctx->cancel, .sha256_hex = a->sha256};
         enum owls_err rc;
         int fd = open(a->path, O_RDONLY | O_CLOEXEC);
 

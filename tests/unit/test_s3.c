@@ -389,6 +389,49 @@ static void test_put_integrity_headers(void **state)
     s3_stop(&f);
 }
 
+/* A digest the caller already has is sent as it is (not recomputed from the
+ * body: a digest of other bytes goes out unchanged, for S3 to refuse); one
+ * that is not 64 hex digits is refused before any request. */
+static void test_put_known_digest(void **state)
+{
+    static const struct fs_action script[] = {{.status = 200, .headers = "ETag: \"abc\"\r\n"}};
+    static const char *const malformed[] = {
+        "", "bb7ef6421a2d146a598c08d340feee75ba1bf76a0275b53743d279b7648ff7a",
+        "bb7ef6421a2d146a598c08d340feee75ba1bf76a0275b53743d279b7648ff7a6f",
+        "xb7ef6421a2d146a598c08d340feee75ba1bf76a0275b53743d279b7648ff7a6"};
+    const char *body = "a,b\n1,2\n";
+    unsigned char sha[32];
+    char hex[65], other[65], want64[48];
+    struct s3fx f;
+    (void)state;
+    owls_sha256(body, strlen(body), sha);
+    owls_hex(sha, 32, hex);
+    b64(sha, 32, want64);
+    owls_sha256("other bytes", 11, sha);
+    owls_hex(sha, 32, other);
+    s3_start(&f, script, 1);
+
+    struct owls_s3_put_opts o = {.sha256_hex = hex};
+    assert_int_equal(owls_s3_put(f.s3, "b", "k1", body, strlen(body), &o, NULL, &f.em), OWLS_OK);
+    assert_string_equal(fs_req_header(&f.srv, 0, "x-amz-content-sha256"), hex);
+    assert_string_equal(fs_req_header(&f.srv, 0, "x-amz-checksum-sha256"), want64);
+    assert_string_equal(f.srv.req[0].body_sha, hex);
+
+    o.sha256_hex = other;
+    assert_int_equal(owls_s3_put(f.s3, "b", "k2", body, strlen(body), &o, NULL, &f.em), OWLS_OK);
+    assert_string_equal(fs_req_header(&f.srv, 1, "x-amz-content-sha256"), other);
+    assert_string_equal(f.srv.req[1].body_sha, hex);
+
+    for (size_t i = 0; i < OWLS_ARRAY_LEN(malformed); i++) {
+        o.sha256_hex = malformed[i];
+        assert_int_equal(owls_s3_put(f.s3, "b", "k3", body, strlen(body), &o, NULL, &f.em),
+                         OWLS_EINTERNAL);
+        assert_non_null(strstr(f.em.text, "sha256_hex"));
+    }
+    assert_int_equal(fs_nreq(&f.srv), 2);
+    s3_stop(&f);
+}
+
 #define MIB (1024 * 1024)
 
 static void test_multipart_upload(void **state)
@@ -513,6 +556,7 @@ int main(void)
         cmocka_unit_test(test_get_resumes_after_stall),
         cmocka_unit_test(test_get_refuses_an_ignored_range),
         cmocka_unit_test(test_put_integrity_headers),
+        cmocka_unit_test(test_put_known_digest),
         cmocka_unit_test(test_multipart_upload),
         cmocka_unit_test(test_multipart_aborts_on_failure),
         cmocka_unit_test(test_complete_error_in_200_is_retried),
