@@ -36,8 +36,8 @@ const char *owls_num_scan_field(const char *p, const char *end, const char *limi
 /* The same answer, computed by grammar check plus strtod() only. */
 bool owls_num_parse_ref(const char *s, size_t n, double *out);
 
-/* Shortest decimal text that strtod() reads back as exactly v (v finite);
- * out must hold 32 bytes; returns the length. */
+/* Shortest decimal text that strtod() reads back as exactly v ("nan", "inf"
+ * and "-inf" for the others); out must hold 32 bytes; returns the length. */
 size_t owls_num_format(double v, char out[32]);
 
 #endif

@@ -38,7 +38,8 @@ enum owls_col_kind {
 struct owls_column {
     char *name;              /* owned, NUL-terminated */
     enum owls_col_kind kind; /* final after owls_table_decide() */
-    double *values;          /* nrows values while the column may be numeric, else NULL */
+    double *values;          /* nrows values while the column may be numeric, else NULL; an
+                              * ignored column keeps them if the writer prints from them */
     /* typing evidence, filled by the reader: */
     bool all_numeric;       /* every non-empty value so far is a number */
     bool any_value;         /* at least one non-empty value */

@@ -781,7 +781,6 @@ struct pq_col {
     bool utc;
     /* printing storage */
     int64_t *exact;        /* INT64 beyond 2^53: every row's exact value (lazy) */
-    double *kept;          /* the values of a numeric-capable column that became text */
     uint8_t *nullmap;      /* numeric-capable: a bit per null row (lazy) */
     struct owls_buf arena; /* printed-only columns: the text */
     uint64_t *toff;        /* per row: offset in arena */
@@ -802,7 +801,6 @@ static void impl_free(void *p)
     for (size_t j = 0; j < im->ncols; j++) {
         struct pq_col *c = &im->cols[j];
         free(c->exact);
-        free(c->kept);
         free(c->nullmap);
         owls_buf_cleanup(&c->arena);
         free(c->toff);
@@ -1926,13 +1924,7 @@ static void put_int(struct owls_buf *b, int64_t x, bool is_unsigned)
 static void put_double(struct owls_buf *b, double v)
 {
     char tmp[32];
-
-    if (isnan(v))
-        owls_buf_append(b, "nan", 3);
-    else if (isinf(v))
-        owls_buf_puts(b, v < 0 ? "-inf" : "inf");
-    else
-        owls_buf_append(b, tmp, owls_num_format(v, tmp));
+    owls_buf_append(b, tmp, owls_num_format(v, tmp));
 }
 
 static void put_field(struct owls_buf *b, const struct owls_column *tc, const struct pq_col *c,
@@ -1945,16 +1937,14 @@ static void put_field(struct owls_buf *b, const struct owls_column *tc, const st
     }
     if (c->nullmap && (c->nullmap[row / 8] >> (row % 8)) & 1)
         return;
-    const double *v = tc->values ? tc->values : c->kept;
-    if (c->exact) {
+    /* a numeric-capable column keeps its values even when it is ignored
+     * (NaN, an infinity: text by SPEC 3), as writes_from_values asks */
+    if (c->exact)
         put_int(b, c->exact[row], c->kind == PQK_UINT);
-    } else if (v == NULL) {
-        return; /* cannot happen: only all-null columns lose their values */
-    } else if (c->kind == PQK_INT || c->kind == PQK_UINT) {
-        put_int(b, (int64_t)v[row], false);
-    } else {
-        put_double(b, v[row]);
-    }
+    else if (c->kind == PQK_INT || c->kind == PQK_UINT)
+        put_int(b, (int64_t)tc->values[row], false);
+    else
+        put_double(b, tc->values[row]);
 }
 
 #define FLUSH_AT (64 * 1024)
@@ -2148,15 +2138,6 @@ enum owls_err owls_parquet_read(const char *data, size_t len, const char *source
         row += n;
     }
     r.col = r.rg = r.page = 0;
-    /* A numeric-capable column holding NaN or an infinity is text (SPEC 3):
-     * keep its values for printing, out of owls_table_decide()'s reach. */
-    for (size_t j = 0; j < r.t->ncols; j++) {
-        struct owls_column *tc = &r.t->cols[j];
-        if (r.im->cols[j].numeric && !tc->all_numeric) {
-            r.im->cols[j].kept = tc->values;
-            tc->values = NULL;
-        }
-    }
     if ((rc = owls_table_decide(r.t, r.source, em)) != OWLS_OK)
         goto out;
     *out = r.t;

@@ -73,7 +73,8 @@ enum owls_err owls_table_decide(struct owls_table *t, const char *source, struct
         c->kind = numeric ? OWLS_COL_NUMERIC : OWLS_COL_IGNORED;
         if (numeric) {
             d++;
-        } else {
+        } else if (!(t->ops && t->ops->writes_from_values)) {
+            /* the writer copies the input's bytes: no use for these */
             free(c->values);
             c->values = NULL;
         }
