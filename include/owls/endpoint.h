@@ -100,6 +100,8 @@ void owls_s3_target_cleanup(struct owls_s3_target *t);
  * signs the request for the attempt's time (the client's skew-corrected
  * clock) and hands X-Amz-Date, Authorization and X-Amz-Security-Token to the
  * attempt; owls_endpoint_invalidate() is the matching owls_retry_invalidate_fn.
+ * Both take a struct owls_aws_signer *; with creds NULL (tests against a
+ * fault server) requests go out unsigned and there is nothing to invalidate.
  * Everything in the struct is borrowed. The secret never leaves this call.
  */
 struct owls_creds_provider;

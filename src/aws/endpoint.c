@@ -266,6 +266,8 @@ enum owls_err owls_endpoint_sign(void *arg, int attempt, time_t now, struct owls
     struct owls_sigv4_opts so;
 
     (void)attempt;
+    if (sg->creds == NULL) /* no credentials (tests against a fault server): unsigned */
+        return OWLS_OK;
     memset(&c, 0, sizeof(c));
     memset(&res, 0, sizeof(res));
     rc = owls_creds_get(sg->creds, &c, em);
@@ -304,5 +306,6 @@ out:
 void owls_endpoint_invalidate(void *arg)
 {
     const struct owls_aws_signer *sg = arg;
-    owls_creds_invalidate(sg->creds);
+    if (sg->creds != NULL)
+        owls_creds_invalidate(sg->creds);
 }

@@ -174,14 +174,19 @@ static enum owls_err s3_prepare(void *arg, int attempt, time_t now, struct owls_
     }
     sg.headers = hdrs;
     sg.nheaders = n;
-    if (sg.creds != NULL) { /* NULL only in tests against a fault server */
-        rc = owls_endpoint_sign(&sg, attempt, now, x, em);
-        if (rc != OWLS_OK)
-            return rc;
-    }
+    rc = owls_endpoint_sign(&sg, attempt, now, x, em);
+    if (rc != OWLS_OK)
+        return rc;
     for (size_t i = c->nh; i < n; i++)
         owls_retry_extra_add(x, hdrs[i].name, hdrs[i].value);
     return OWLS_OK;
+}
+
+/* The retry loop's arg is the s3_ctx, not the signer inside it. */
+static void s3_invalidate(void *arg)
+{
+    struct s3_ctx *c = arg;
+    owls_endpoint_invalidate(&c->sg);
 }
 
 struct call_spec {
@@ -256,7 +261,7 @@ static enum owls_err s3_do(struct owls_s3 *s3, const struct call_spec *cs,
         rcall.http.on_body_arg = cs->get;
     }
     rcall.prepare = s3_prepare;
-    rcall.invalidate = s3->creds ? owls_endpoint_invalidate : NULL;
+    rcall.invalidate = s3_invalidate;
     rcall.arg = &c;
     rcall.error_in_200 = cs->error_in_200;
     rc = owls_retry_send(s3->retry, s3->http, &rcall, resp, ae, NULL, em);

@@ -163,8 +163,8 @@ static enum owls_err sqs_call(struct owls_sqs *q, const char *op, const char *qu
         call.http.no_stall_limit = long_poll;
         call.http.cancel = cancel;
         call.http.max_body = 64 * 1024 * 1024;
-        call.prepare = q->creds ? owls_endpoint_sign : NULL;
-        call.invalidate = q->creds ? owls_endpoint_invalidate : NULL;
+        call.prepare = owls_endpoint_sign;
+        call.invalidate = owls_endpoint_invalidate;
         call.arg = &sg;
         rc = owls_retry_send(q->retry, q->http, &call, &resp, NULL, NULL, em);
     }

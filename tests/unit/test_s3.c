@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "aws_faultsrv.h"
+#include "owls/creds.h"
 #include "owls/endpoint.h"
 #include "owls/private/s3.h"
 #include "owls/retry.h"
@@ -432,6 +433,47 @@ static void test_put_known_digest(void **state)
     s3_stop(&f);
 }
 
+/* ExpiredToken from S3 drops the cached credentials (one retry, signed
+ * afresh): the invalidate hook must reach the credentials provider. */
+static void test_expired_token_invalidates(void **state)
+{
+    static const struct fs_action script[] = {
+        {.status = 400, .body = "<Error><Code>ExpiredToken</Code></Error>"},
+        {.status = 200, .body = "x"}};
+    struct owls_aws_opts o = {
+        .region = "us-east-1", .low_speed_time_s = 1, .retry_hooks = &s_hooks};
+    struct owls_creds_provider *cp;
+    struct s3fx f;
+    char *ep, *data = NULL;
+    size_t len = 0;
+    (void)state;
+    setenv("AWS_ACCESS_KEY_ID", "AKIDS3TEST", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "s3-test-secret", 1);
+    unsetenv("AWS_SESSION_TOKEN");
+    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+    assert_int_equal(owls_creds_provider_new(NULL, &cp), OWLS_OK);
+    memset(&f, 0, sizeof(f));
+    fs_start(&f.srv, script, OWLS_ARRAY_LEN(script));
+    ep = fs_url(&f.srv, "");
+    o.s3_endpoint = ep;
+    assert_int_equal(owls_http_new(&o, &f.h, &f.em), OWLS_OK);
+    assert_int_equal(owls_s3_new(&o, f.h, cp, &f.s3, &f.em), OWLS_OK);
+    free(ep);
+
+    if (owls_s3_get_buf(f.s3, "b", "k", NULL, &data, &len, NULL, &f.em) != OWLS_OK)
+        fail_msg("get: %s", f.em.text);
+    assert_int_equal(len, 1);
+    assert_int_equal(fs_nreq(&f.srv), 2);
+    for (size_t i = 0; i < 2; i++)
+        assert_non_null(
+            strstr(fs_req_header(&f.srv, i, "authorization"), "Credential=AKIDS3TEST/"));
+    free(data);
+    s3_stop(&f);
+    owls_creds_provider_free(cp);
+    unsetenv("AWS_ACCESS_KEY_ID");
+    unsetenv("AWS_SECRET_ACCESS_KEY");
+}
+
 #define MIB (1024 * 1024)
 
 static void test_multipart_upload(void **state)
@@ -557,6 +599,7 @@ int main(void)
         cmocka_unit_test(test_get_refuses_an_ignored_range),
         cmocka_unit_test(test_put_integrity_headers),
         cmocka_unit_test(test_put_known_digest),
+        cmocka_unit_test(test_expired_token_invalidates),
         cmocka_unit_test(test_multipart_upload),
         cmocka_unit_test(test_multipart_aborts_on_failure),
         cmocka_unit_test(test_complete_error_in_200_is_retried),
