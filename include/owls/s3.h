@@ -114,8 +114,4 @@ enum owls_err owls_s3_put_fd(struct owls_s3 *s3, const char *bucket, const char 
                              uint64_t off, uint64_t len, const struct owls_s3_put_opts *o,
                              struct owls_s3_put_result *res, struct owls_errmsg *em);
 
-/* The client's retry state (token bucket, clock offset), for the daemon's
- * status and for tests; borrowed. */
-struct owls_retry *owls_s3_retry(struct owls_s3 *s3);
-
 #endif

@@ -105,7 +105,4 @@ enum owls_err owls_sqs_get_attributes(struct owls_sqs *q, const char *queue_url,
                                       struct owls_errmsg *em);
 void owls_sqs_attrs_free(struct owls_sqs_attr *attrs, size_t n);
 
-/* The client's retry state, for status and tests; borrowed. */
-struct owls_retry *owls_sqs_retry(struct owls_sqs *q);
-
 #endif

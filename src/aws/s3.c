@@ -91,11 +91,6 @@ void owls_s3_free(struct owls_s3 *s3)
     free(s3);
 }
 
-struct owls_retry *owls_s3_retry(struct owls_s3 *s3)
-{
-    return s3->retry;
-}
-
 /* --- one call -------------------------------------------------------------- */
 
 /* Download state for resuming: what was delivered, where to go on. */
@@ -456,7 +451,6 @@ enum owls_err owls_s3_get_buf(struct owls_s3 *s3, const char *bucket, const char
     *len = 0;
     rc = owls_s3_get(s3, bucket, key, o, append_fn, &b, info, em);
     if (rc == OWLS_OK) {
-        owls_buf_reserve(&b, 0); /* a NUL even for an empty object */
         *data = owls_buf_steal(&b, len);
     }
     owls_buf_cleanup(&b);

@@ -80,11 +80,6 @@ void owls_sqs_free(struct owls_sqs *q)
     free(q);
 }
 
-struct owls_retry *owls_sqs_retry(struct owls_sqs *q)
-{
-    return q->retry;
-}
-
 void owls_sqs_md5_hex(const void *p, size_t n, char out[33])
 {
     unsigned char d[EVP_MAX_MD_SIZE];
@@ -169,7 +164,6 @@ static enum owls_err sqs_call(struct owls_sqs *q, const char *op, const char *qu
         rc = owls_retry_send(q->retry, q->http, &call, &resp, NULL, NULL, em);
     }
     if (rc == OWLS_OK && raw != NULL) {
-        owls_buf_reserve(&resp.body, 0);
         *raw = owls_buf_steal(&resp.body, rawlen);
     }
 out:
