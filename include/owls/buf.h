@@ -15,6 +15,9 @@ struct owls_buf {
 
 void owls_buf_init(struct owls_buf *b);
 void owls_buf_cleanup(struct owls_buf *b);
+/* owls_buf_cleanup() after wiping all of the storage (OPENSSL_cleanse): for
+ * buffers that held a secret. */
+void owls_buf_cleanse(struct owls_buf *b);
 /* Make room for n more bytes (plus the NUL). */
 void owls_buf_reserve(struct owls_buf *b, size_t n);
 void owls_buf_append(struct owls_buf *b, const void *p, size_t n);

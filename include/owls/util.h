@@ -17,6 +17,8 @@ char *owls_xstrdup(const char *s);
 char *owls_xstrndup(const char *s, size_t n);
 /* asprintf that cannot fail; caller frees. */
 char *owls_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Wipe a NUL-terminated secret (OPENSSL_cleanse) and free it; NULL is fine. */
+void owls_free_secret(char *s);
 
 #define OWLS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define OWLS_MIN(a, b)    ((a) < (b) ? (a) : (b))

@@ -84,21 +84,6 @@ struct owls_creds_provider {
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static void free_secret(char *s)
-{
-    if (s == NULL)
-        return;
-    OPENSSL_cleanse(s, strlen(s));
-    free(s);
-}
-
-static void cleanse_buf(struct owls_buf *b)
-{
-    if (b->data != NULL)
-        OPENSSL_cleanse(b->data, b->cap);
-    owls_buf_cleanup(b);
-}
-
 /* getenv, with "" meaning unset. */
 static const char *env(const char *name)
 {
@@ -292,8 +277,8 @@ struct ini_job {
 static void profile_keys_cleanup(struct profile_keys *k)
 {
     free(k->id);
-    free_secret(k->secret);
-    free_secret(k->token);
+    owls_free_secret(k->secret);
+    owls_free_secret(k->token);
     memset(k, 0, sizeof(*k));
 }
 
@@ -340,7 +325,7 @@ static int on_ini_pair(void *user, const char *section, const char *name, const 
     else if (strcmp(name, "aws_session_token") == 0)
         slot = &j->keys->token;
     if (slot != NULL) {
-        free_secret(*slot);
+        owls_free_secret(*slot);
         *slot = owls_xstrdup(value);
     }
     return 1;
@@ -433,12 +418,12 @@ out:
         OPENSSL_cleanse(text, len);
         free(text);
     }
-    cleanse_buf(&rewritten);
+    owls_buf_cleanse(&rewritten);
     for (size_t i = 0; i < j.nsections; i++)
         free(j.sections[i]);
     free(j.sections);
     for (size_t i = 0; i < j.nvalues; i++)
-        free_secret(j.values[i]);
+        owls_free_secret(j.values[i]);
     free(j.values);
     return rc;
 }
@@ -500,7 +485,7 @@ static enum owls_err from_profile(const struct owls_creds_provider *p, struct ow
             out->secret_access_key = k[i].secret;
             out->session_token = (k[i].token && k[i].token[0]) ? k[i].token : NULL;
             if (out->session_token == NULL)
-                free_secret(k[i].token);
+                owls_free_secret(k[i].token);
             out->expiration = 0;
             k[i].id = k[i].secret = k[i].token = NULL;
             rc = OWLS_OK;
@@ -673,7 +658,7 @@ static enum owls_err container_token(char **tok, struct owls_errmsg *em)
         *tok = trim_dup(val, strlen(val));
     }
     if (*tok != NULL && has_ctl(*tok)) {
-        free_secret(*tok);
+        owls_free_secret(*tok);
         *tok = NULL;
         return owls_errmsg_set(em, OWLS_ECONFIG,
                                "the container authorization token has control characters");
@@ -729,9 +714,9 @@ static enum owls_err from_container(const struct owls_creds_provider *p, struct 
     if (rc != OWLS_OK)
         rc = OWLS_ETRANSIENT;
 out:
-    cleanse_buf(&body);
-    free_secret(tok);
-    free_secret(hdr);
+    owls_buf_cleanse(&body);
+    owls_free_secret(tok);
+    owls_free_secret(hdr);
     free(url);
     return rc;
 }
@@ -785,7 +770,7 @@ static enum owls_err from_imds(const struct owls_creds_provider *p, struct owls_
         goto out;
     }
     token = trim_dup(body.data ? body.data : "", body.len);
-    cleanse_buf(&body);
+    owls_buf_cleanse(&body);
     if (token[0] == '\0' || has_ctl(token) || strlen(token) > 1024) {
         rc = owls_errmsg_set(em, OWLS_ETRANSIENT, "IMDSv2 token: malformed answer");
         goto out;
@@ -830,9 +815,9 @@ static enum owls_err from_imds(const struct owls_creds_provider *p, struct owls_
     if (rc != OWLS_OK)
         rc = OWLS_ETRANSIENT;
 out:
-    cleanse_buf(&body);
-    free_secret(token);
-    free_secret(hdr);
+    owls_buf_cleanse(&body);
+    owls_free_secret(token);
+    owls_free_secret(hdr);
     free(role);
     free(url);
     free(base);

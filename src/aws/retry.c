@@ -17,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "owls/log.h"
 #include "owls/retry.h"
 #include "owls/util.h"
@@ -151,8 +149,7 @@ static void extra_clear(struct owls_retry_extra *x)
 {
     for (size_t i = 0; i < x->n; i++) {
         free(x->name[i]);
-        OPENSSL_cleanse(x->value[i], strlen(x->value[i]));
-        free(x->value[i]);
+        owls_free_secret(x->value[i]); /* Authorization, X-Amz-Security-Token */
     }
     memset(x, 0, sizeof(*x));
 }

@@ -43,21 +43,13 @@
 
 /* ---- credentials ---------------------------------------------------------- */
 
-static void free_secret(char *s)
-{
-    if (s == NULL)
-        return;
-    OPENSSL_cleanse(s, strlen(s));
-    free(s);
-}
-
 void owls_creds_cleanup(struct owls_creds *c)
 {
     if (c == NULL)
         return;
     free(c->access_key_id);
-    free_secret(c->secret_access_key);
-    free_secret(c->session_token);
+    owls_free_secret(c->secret_access_key);
+    owls_free_secret(c->session_token);
     c->access_key_id = NULL;
     c->secret_access_key = NULL;
     c->session_token = NULL;
@@ -209,7 +201,7 @@ static void qlist_free(struct qlist *l)
 {
     for (size_t i = 0; i < l->n; i++) {
         free(l->v[i].name);
-        free_secret(l->v[i].value); /* may be a session token */
+        owls_free_secret(l->v[i].value); /* may be a session token */
     }
     free(l->v);
     l->v = NULL;
@@ -247,9 +239,7 @@ static void qlist_parse(struct qlist *l, const char *query)
         if (*p == '&')
             p++;
     }
-    if (tmp.data)
-        OPENSSL_cleanse(tmp.data, tmp.cap);
-    owls_buf_cleanup(&tmp);
+    owls_buf_cleanse(&tmp);
 }
 
 static int qparam_cmp(const void *a, const void *b)
@@ -330,7 +320,7 @@ static void free_chdrs(struct chdr *h, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(h[i].name);
-        free_secret(h[i].value);
+        owls_free_secret(h[i].value);
     }
     free(h);
 }
@@ -622,13 +612,6 @@ out:
     return rc;
 }
 
-static void cleanse_buf(struct owls_buf *b)
-{
-    if (b->data != NULL)
-        OPENSSL_cleanse(b->data, b->cap);
-    owls_buf_cleanup(b);
-}
-
 enum owls_err owls_sigv4_sign(const struct owls_creds *creds, const struct owls_sigv4_opts *o,
                               struct owls_sigv4_result *out, struct owls_errmsg *em)
 {
@@ -743,15 +726,15 @@ enum owls_err owls_sigv4_sign(const struct owls_creds *creds, const struct owls_
 out:
     OPENSSL_cleanse(key, sizeof(key));
     OPENSSL_cleanse(sig, sizeof(sig));
-    cleanse_buf(&hblock);
+    owls_buf_cleanse(&hblock);
     owls_buf_cleanup(&slist);
-    cleanse_buf(&cr);
+    owls_buf_cleanse(&cr);
     owls_buf_cleanup(&sts);
-    cleanse_buf(&q);
+    owls_buf_cleanse(&q);
     qlist_free(&params);
     free(scope);
     free(uri);
-    free_secret(cquery);
+    owls_free_secret(cquery);
     free(credential);
     if (rc != OWLS_OK)
         owls_sigv4_result_cleanup(out);
@@ -763,8 +746,8 @@ void owls_sigv4_result_cleanup(struct owls_sigv4_result *r)
     if (r == NULL)
         return;
     free(r->authorization);
-    free_secret(r->query);
-    free_secret(r->canonical_request);
+    owls_free_secret(r->query);
+    owls_free_secret(r->canonical_request);
     free(r->string_to_sign);
     memset(r, 0, sizeof(*r));
 }

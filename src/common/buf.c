@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "owls/buf.h"
 #include "owls/util.h"
 
@@ -17,6 +19,13 @@ void owls_buf_cleanup(struct owls_buf *b)
 {
     free(b->data);
     owls_buf_init(b);
+}
+
+void owls_buf_cleanse(struct owls_buf *b)
+{
+    if (b->data != NULL)
+        OPENSSL_cleanse(b->data, b->cap);
+    owls_buf_cleanup(b);
 }
 
 void owls_buf_reserve(struct owls_buf *b, size_t n)

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "owls/util.h"
 
 static void oom(size_t n)
@@ -69,4 +71,12 @@ char *owls_xasprintf(const char *fmt, ...)
         oom(0);
     va_end(ap);
     return s;
+}
+
+void owls_free_secret(char *s)
+{
+    if (s == NULL)
+        return;
+    OPENSSL_cleanse(s, strlen(s));
+    free(s);
 }
