@@ -55,10 +55,10 @@ struct owls_artifacts;
 
 /* Write all five into dir (which must exist). Caller frees with
  * owls_artifacts_free(); nothing is visible under the final names until
- * owls_artifacts_commit(). flags (fsio.h): OWLS_OUTFILE_DURABLE fsyncs the
- * files and dir (a spool uploaded elsewhere does not need it);
- * OWLS_OUTFILE_BACKGROUND hashes and writes the two CSVs on threads of
- * their own. OWLS_EIO with em naming the file. */
+ * owls_artifacts_commit(). flags (fsio.h): 0, or OWLS_OUTFILE_BACKGROUND to
+ * hash and write the two CSVs on threads of their own. Nothing is fsynced:
+ * the daemon's spool is uploaded (S3 holds the durable copy) and a local
+ * split is an ordinary output, like cp's. OWLS_EIO with em naming the file. */
 enum owls_err owls_artifacts_write(const char *dir, unsigned flags, const struct owls_table *t,
                                    const struct owls_q4_result *r, const struct owls_run_info *info,
                                    struct owls_artifacts **out, struct owls_errmsg *em);
@@ -66,7 +66,7 @@ enum owls_err owls_artifacts_write(const char *dir, unsigned flags, const struct
 /* The i-th artifact, i < OWLS_ARTIFACT_COUNT; MANIFEST.json is the last. */
 const struct owls_artifact *owls_artifacts_get(const struct owls_artifacts *a, int i);
 
-/* Rename every file to its final name, MANIFEST.json last, and fsync dir. */
+/* Rename every file to its final name, MANIFEST.json last. */
 enum owls_err owls_artifacts_commit(struct owls_artifacts *a, struct owls_errmsg *em);
 
 /* Remove uncommitted files and free. */

@@ -248,15 +248,10 @@ enum owls_err owls_artifacts_commit(struct owls_artifacts *a, struct owls_errmsg
     for (int i = 0; i < OWLS_ARTIFACT_COUNT; i++) {
         enum owls_err rc;
         /* MANIFEST.json last: its presence means the run is complete. */
-        if (i == A_MANIFEST && (a->flags & OWLS_OUTFILE_DURABLE) &&
-            owls_fsync_dir(a->dir) != OWLS_OK)
-            return owls_errmsg_set(em, OWLS_EIO, "%s: fsync failed", a->dir);
         rc = owls_outfile_commit(a->files[i], em);
         if (rc != OWLS_OK)
             return rc;
     }
-    if ((a->flags & OWLS_OUTFILE_DURABLE) && owls_fsync_dir(a->dir) != OWLS_OK)
-        return owls_errmsg_set(em, OWLS_EIO, "%s: fsync failed", a->dir);
     return OWLS_OK;
 }
 
