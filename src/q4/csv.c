@@ -393,7 +393,7 @@ enum owls_err owls_csv_read(const char *data, size_t len, const char *source,
     bool force_slow = opts && opts->force_libcsv;
     owls_csv_release_fn release = opts ? opts->release : NULL;
     void *release_arg = opts ? opts->release_arg : NULL;
-    size_t row = 0, released = 0;
+    size_t row = 0, released = 0, misses = 0;
     bool numeric;
 
     *out = NULL;
@@ -416,8 +416,13 @@ enum owls_err owls_csv_read(const char *data, size_t len, const char *source,
             it.pos += used;
             row++;
             maybe_release(release, release_arg, data, it.pos, &released);
+            misses = 0;
             continue;
         }
+        /* A column the shortcut never takes (exponents, 17 digits) would
+         * make every row scan its leading fields twice: give up on it. */
+        if (numeric && ++misses >= 64)
+            numeric = false;
         k = iter_next(&it);
         if (k == REC_END)
             break;
