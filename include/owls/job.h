@@ -30,18 +30,11 @@ struct owls_daemon_ctx {
     const atomic_bool *cancel; /* set: abandon transfers (shutdown past its grace) */
 };
 
-struct owls_job_report {
-    unsigned succeeded; /* jobs done, duplicates included */
-    unsigned duplicates;
-    unsigned failed;    /* permanent failures, settled */
-    unsigned transient; /* jobs left for redelivery */
-    bool ignored;       /* nothing to do (s3:TestEvent, ...) */
-    bool deleted;       /* the message was deleted */
-};
-
-/* Process m (borrowed), received at received (UTC seconds). */
-void owls_job_process(const struct owls_daemon_ctx *ctx, const struct owls_sqs_message *m,
-                      time_t received, struct owls_job_report *rep);
+/* Process m (borrowed), received at received (UTC seconds). True when every
+ * job it carried succeeded (duplicates included) or there was none (an
+ * s3:TestEvent); false if one failed for good or was left for redelivery. */
+bool owls_job_process(const struct owls_daemon_ctx *ctx, const struct owls_sqs_message *m,
+                      time_t received);
 
 /* Seconds to hide a message after a transient failure on its n-th receipt:
  * 10 s doubling, at most the configured visibility timeout. */

@@ -381,7 +381,7 @@ out:
     return st;
 }
 
-static enum step run_spec(struct job *j, const struct owls_job_spec *s, bool *duplicate)
+static enum step run_spec(struct job *j, const struct owls_job_spec *s)
 {
     const struct owls_config *cfg = j->ctx->cfg;
     struct owls_errmsg em = {{0}};
@@ -438,7 +438,6 @@ static enum step run_spec(struct job *j, const struct owls_job_spec *s, bool *du
         char other[512] = "";
         if (manifest_matches(mdata, mlen, cfg->archive_bucket, s->input_key, obj.etag, other,
                              sizeof(other)) == SAME_INPUT) {
-            *duplicate = true;
             st = report_duplicate(j, s);
         } else {
             char msg[800];
@@ -458,15 +457,14 @@ static enum step run_spec(struct job *j, const struct owls_job_spec *s, bool *du
     return compute(j, s, &obj);
 }
 
-void owls_job_process(const struct owls_daemon_ctx *ctx, const struct owls_sqs_message *m,
-                      time_t received, struct owls_job_report *rep)
+bool owls_job_process(const struct owls_daemon_ctx *ctx, const struct owls_sqs_message *m,
+                      time_t received)
 {
     struct job j = {.ctx = ctx, .m = m, .received = received, .start_ms = owls_time_mono_ms()};
     struct owls_jobmsg msg;
     struct owls_errmsg em = {{0}};
-    bool settled = true;
+    bool settled = true, ok = true;
 
-    memset(rep, 0, sizeof(*rep));
     j.lc.work_message_id = m->message_id;
     j.lc.receive_count = m->receive_count;
     log_set_ctx(&j.lc);
@@ -478,30 +476,22 @@ void owls_job_process(const struct owls_daemon_ctx *ctx, const struct owls_sqs_m
         enum step st =
             settle_failure(&j, NULL, NULL, NULL, OWLS_EBAD_MESSAGE, em.text, MANIFEST_UNKNOWN);
         settled = st != TRANSIENT;
-        rep->failed += st == FAILED;
-        rep->transient += st == TRANSIENT;
+        ok = false;
     } else if (msg.ignore) {
         log_notice("message ignored: %s", msg.ignore_reason);
-        rep->ignored = true;
     }
     for (size_t i = 0; i < msg.njobs; i++) {
-        bool duplicate = false;
         j.index = (unsigned)i;
-        enum step st = run_spec(&j, &msg.jobs[i], &duplicate);
+        enum step st = run_spec(&j, &msg.jobs[i]);
         j.lc.run_id = j.lc.input_key = j.lc.error_code = NULL;
-        rep->succeeded += st == DONE;
-        rep->duplicates += st == DONE && duplicate;
-        rep->failed += st == FAILED;
-        rep->transient += st == TRANSIENT;
+        ok &= st == DONE;
         settled &= st != TRANSIENT;
     }
     owls_jobmsg_cleanup(&msg);
 
     if (settled) {
-        if (owls_sqs_delete(ctx->svc->sqs, ctx->cfg->work_queue_url, m->receipt_handle, &em) ==
+        if (owls_sqs_delete(ctx->svc->sqs, ctx->cfg->work_queue_url, m->receipt_handle, &em) !=
             OWLS_OK)
-            rep->deleted = true;
-        else
             log_warnx("delete failed (the message will come back and be reported as a "
                       "duplicate): %s",
                       em.text);
@@ -514,4 +504,5 @@ void owls_job_process(const struct owls_daemon_ctx *ctx, const struct owls_sqs_m
             log_notice("left for redelivery after its visibility timeout: %s", em.text);
     }
     log_set_ctx(NULL);
+    return ok;
 }

@@ -59,9 +59,7 @@ struct daemon {
 
 static void run_job(void *arg, const struct owls_sqs_message *m, time_t received, bool *ok)
 {
-    struct owls_job_report rep;
-    owls_job_process(arg, m, received, &rep);
-    *ok = rep.failed == 0 && rep.transient == 0;
+    *ok = owls_job_process(arg, m, received);
 }
 
 /* --- spool: where artifacts wait for their upload --------------------------- */
