@@ -1338,42 +1338,21 @@ out:
 static enum owls_err stream_split(struct pq_reader *r, const struct pq_col *c, const uint8_t *src,
                                   size_t n, size_t nn, void *out)
 {
-    size_t w = phys_width(c);
-    uint8_t v[16];
+    size_t w = phys_width(c), used;
 
     if (c->phys == PT_BOOLEAN || c->phys == PT_BYTE_ARRAY || c->phys == PT_INT96 || w == 0 ||
         w > 16)
         return bad(r, "BYTE_STREAM_SPLIT is not defined for %s", s_type_names[c->phys]);
     if (nn > n / w || nn * w != n)
         return bad(r, "BYTE_STREAM_SPLIT data holds %zu bytes, %zu values need %zu", n, nn, nn * w);
-    if (c->phys == PT_FLBA)
-        r->mat = grow(r->mat, &r->matcap, n + 1);
-    for (size_t i = 0; i < nn; i++) {
+    /* Byte k of value i is at src[k * nn + i]: gather each value's bytes
+     * back together (FIXED_LEN_BYTE_ARRAY values keep pointing here), then
+     * it is PLAIN. */
+    r->mat = grow(r->mat, &r->matcap, n + 1);
+    for (size_t i = 0; i < nn; i++)
         for (size_t k = 0; k < w; k++)
-            v[k] = src[k * nn + i];
-        switch (c->phys) {
-        case PT_INT32:
-            ((int64_t *)out)[i] = (int32_t)le32(v);
-            break;
-        case PT_INT64:
-            ((int64_t *)out)[i] = (int64_t)le64(v);
-            break;
-        case PT_FLOAT: {
-            float f;
-            memcpy(&f, v, 4);
-            ((double *)out)[i] = f;
-            break;
-        }
-        case PT_DOUBLE:
-            memcpy(&((double *)out)[i], v, 8);
-            break;
-        default:
-            memcpy(r->mat + i * w, v, w);
-            ((struct pq_ref *)out)[i].p = r->mat + i * w;
-            ((struct pq_ref *)out)[i].n = (uint32_t)w;
-        }
-    }
-    return OWLS_OK;
+            r->mat[i * w + k] = src[k * nn + i];
+    return plain(r, c, r->mat, n, nn, out, &used);
 }
 
 /* nn values of the RLE / bit-packed hybrid of width bw in p[0..n), into
