@@ -84,17 +84,31 @@ static bool wait_ready(struct owls_poller *p)
     return true;
 }
 
-/* Stopping with messages in hand: make them visible again at once. */
+/* Stopping with messages in hand (at most one receive's worth): make them
+ * visible again at once, in one ChangeMessageVisibilityBatch. */
 static void give_back(struct owls_poller *p, struct owls_sqs_message *msgs, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        struct owls_errmsg em = {{0}};
-        if (owls_sqs_change_visibility(p->o.svc->sqs, p->o.cfg->work_queue_url,
-                                       msgs[i].receipt_handle, 0, &em) != OWLS_OK)
-            log_warnx("could not give message %s back (it reappears after its visibility "
-                      "timeout): %s",
-                      msgs[i].message_id, em.text);
+    struct owls_sqs_batch_entry e[OWLS_SQS_BATCH_MAX];
+    struct owls_errmsg em = {{0}};
+
+    n = OWLS_MIN(n, (size_t)OWLS_SQS_BATCH_MAX);
+    if (n == 0)
+        return;
+    memset(e, 0, sizeof(e));
+    for (size_t i = 0; i < n; i++)
+        e[i].receipt_handle = msgs[i].receipt_handle; /* visibility_timeout 0 */
+    if (owls_sqs_change_visibility_batch(p->o.svc->sqs, p->o.cfg->work_queue_url, e, n, NULL,
+                                         &em) != OWLS_OK) {
+        log_warnx("could not give %zu message%s back (they reappear after their visibility "
+                  "timeout): %s",
+                  n, n == 1 ? "" : "s", em.text);
+        return;
     }
+    for (size_t i = 0; i < n; i++)
+        if (!e[i].ok)
+            log_warnx("could not give message %s back (it reappears after its visibility "
+                      "timeout): %s: %s",
+                      msgs[i].message_id, e[i].code, e[i].message);
 }
 
 static void *poller_main(void *arg)
