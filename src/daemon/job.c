@@ -250,21 +250,6 @@ static enum step upload_artifacts(struct job *j, const struct owls_artifacts *ar
     return DONE;
 }
 
-static char *spool_dir_for(const struct job *j)
-{
-    char id[80];
-    size_t n = 0;
-
-    /* Message ids are UUIDs; keep it so whatever they are. */
-    for (const char *p = j->m->message_id; *p && n < sizeof(id) - 1; p++)
-        id[n++] = (char)((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                                 (*p >= '0' && *p <= '9') || *p == '-'
-                             ? *p
-                             : '_');
-    id[n] = '\0';
-    return owls_xasprintf("%s/%s.%u", j->ctx->spool, id, j->index);
-}
-
 /* Download, split, spool, upload, notify: the job proper. */
 static enum step compute(struct job *j, const struct owls_job_spec *s,
                          const struct owls_s3_object *obj)
@@ -317,9 +302,12 @@ static enum step compute(struct job *j, const struct owls_job_spec *s,
     }
 
     owls_table_drop_values(t);
-    dir = spool_dir_for(j);
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+    /* A directory of its own even for two copies of one message at once. */
+    dir = owls_xasprintf("%s/job.XXXXXX", j->ctx->spool);
+    if (mkdtemp(dir) == NULL) {
         log_warn("spool directory %s", dir);
+        free(dir);
+        dir = NULL;
         goto out;
     }
     const struct owls_run_info info = {
