@@ -118,6 +118,7 @@ struct owls_outfile {
     bool busy; /* the writer owns spare */
     bool quit;
     enum owls_err bg_rc;
+    int err; /* errno of the first failed write, whichever thread made it */
     char *dir;
     char *name;
     char *tmp;
@@ -141,9 +142,12 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&f->mu);
         owls_sha256_update(f->sha, f->spare, f->spare_len);
         enum owls_err rc = owls_write_all(f->fd, f->spare, f->spare_len);
+        int e = errno;
         pthread_mutex_lock(&f->mu);
-        if (rc != OWLS_OK && f->bg_rc == OWLS_OK)
+        if (rc != OWLS_OK && f->bg_rc == OWLS_OK) {
             f->bg_rc = rc;
+            f->err = e;
+        }
         f->busy = false;
         pthread_cond_broadcast(&f->cv);
     }
@@ -218,7 +222,8 @@ static enum owls_err flush_buf(struct owls_outfile *f)
         return OWLS_OK;
     if (!f->bg) {
         owls_sha256_update(f->sha, f->buf, f->len);
-        rc = owls_write_all(f->fd, f->buf, f->len);
+        if ((rc = owls_write_all(f->fd, f->buf, f->len)) != OWLS_OK && f->err == 0)
+            f->err = errno;
         f->len = 0;
         return rc;
     }
@@ -248,7 +253,9 @@ enum owls_err owls_outfile_write(struct owls_outfile *f, const void *p, size_t n
         if (f->len == 0 && !f->bg) {
             /* Big and synchronous: straight from the caller's memory. */
             owls_sha256_update(f->sha, c, n);
-            return owls_write_all(f->fd, c, n);
+            if ((rc = owls_write_all(f->fd, c, n)) != OWLS_OK && f->err == 0)
+                f->err = errno;
+            return rc;
         }
         memcpy(f->buf + f->len, c, room);
         f->len += room;
@@ -269,12 +276,21 @@ enum owls_err owls_outfile_close(struct owls_outfile *f, struct owls_errmsg *em)
 
     if (rc == OWLS_OK && f->bg)
         rc = writer_idle(f);
-    writer_stop(f);
-    if (rc != OWLS_OK || (f->durable && fsync(f->fd) != 0) || close(f->fd) != 0) {
-        f->fd = -1;
-        return owls_errmsg_set(em, OWLS_EIO, "%s: %s", f->tmp, strerror(errno));
+    writer_stop(f);                   /* f->err is ours alone from here */
+    if (rc == OWLS_OK && f->err != 0) /* a write failed before: sticky */
+        rc = OWLS_EIO;
+    if (rc == OWLS_OK && f->durable && fsync(f->fd) != 0) {
+        f->err = errno;
+        rc = OWLS_EIO;
+    }
+    /* Closed whatever happened before: a failed write must not leak it. */
+    if (close(f->fd) != 0 && rc == OWLS_OK) {
+        f->err = errno;
+        rc = OWLS_EIO;
     }
     f->fd = -1;
+    if (rc != OWLS_OK)
+        return owls_errmsg_set(em, OWLS_EIO, "%s: %s", f->tmp, strerror(f->err ? f->err : EIO));
     owls_sha256_final(f->sha, md);
     owls_hex(md, sizeof(md), f->hex);
     return OWLS_OK;
