@@ -252,4 +252,7 @@ ops-test: $(BINS)
 clean:
 	rm -rf build build-asan build-tsan build-fuzz
 
--include $(OBJS:.o=.d) $(TOBJS:.o=.d) $(CLI_OBJS:.o=.d) $(DAEMON_OBJS:.o=.d)
+# every object's and every directly built test/fuzz binary's header dependencies
+-include $(OBJS:.o=.d) $(TOBJS:.o=.d) $(CLI_OBJS:.o=.d) $(DAEMON_OBJS:.o=.d) \
+  $(AWSPROBE_SRCS:%.c=$(BUILD)/%.d) $(READBENCH_SRCS:%.c=$(BUILD)/%.d) \
+  $(wildcard $(BUILD)/tests/*.d $(BUILD)/fuzz/*.d)
